@@ -1,0 +1,64 @@
+"""Composition root: build Kyoso's services and its Bolt app from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.locale import LocaleResolver
+from bot.settings import Settings
+from bot.slack_client import make_web_client
+from handlers.deps import Deps
+
+
+@dataclass(frozen=True)
+class Kyoso:
+    bolt: App
+    deps: Deps
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    session_factory: SessionFactory | None = None,
+    clock: Clock | None = None,
+) -> Kyoso:
+    clock = clock or SystemClock()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if client is None:
+        client = make_web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+    admin_token = settings.slack_admin_user_token
+    admin_client = (
+        make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
+        if admin_token is not None
+        else None
+    )
+    deps = Deps(
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock,
+        client=client,
+        admin_client=admin_client,
+        locales=LocaleResolver(
+            client=client, session_factory=session_factory, default=settings.default_locale
+        ),
+    )
+    signing_secret = settings.slack_signing_secret
+    bolt = App(
+        client=client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        # Socket Mode payloads arrive over an authenticated websocket and carry no signature.
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+    )
+    handlers.register_all(bolt, deps)
+    return Kyoso(bolt=bolt, deps=deps)

@@ -1,0 +1,1 @@
+"""Kyoso's domain: settings, services, rules, views and text."""

@@ -1,0 +1,33 @@
+"""The `kyoso` command: run the bot, check its setup, migrate, run jobs, manage roles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot.cli import db_commands, doctor_command, jobs_commands, roles_commands, run_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kyoso",
+        description="共創プラットフォームの事務局ボット / Secretariat bot for the co-creation platform",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run_command.add_parser(commands)
+    doctor_command.add_parser(commands)
+    db_commands.add_parser(commands)
+    jobs_commands.add_parser(commands)
+    roles_commands.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`kyoso run`: Socket Mode when an app token is set, else HTTP mode on PORT."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import socket
+import uuid
+from types import FrameType
+
+from slack_bolt.error import BoltError
+
+from bot.cli.common import configure_logging, fail, load_settings, open_database, upgrade_database
+from bot.clock import SystemClock
+from bot.settings import Settings
+from scheduler.jobs import JobContext
+from scheduler.lease import Lease
+from scheduler.runner import LeaderElectedScheduler
+
+log = logging.getLogger("kyoso")
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("run", help="ボットを起動 / run the bot")
+    parser.set_defaults(handler=_run)
+
+
+def _run(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    clock = SystemClock()
+    if settings.is_sqlite:
+        upgrade_database(settings.database_url, clock=clock)
+    session_factory = open_database(settings.database_url)
+
+    from app import create_app  # the composition root pulls in Bolt; only `run` needs it
+
+    try:
+        kyoso = create_app(settings, session_factory=session_factory, clock=clock)
+    except BoltError as exc:
+        fail(
+            "Slack がトークンを受け付けませんでした。SLACK_BOT_TOKEN と SLACK_API_URL を確認してください。\n"
+            f"Slack rejected the bot token; check SLACK_BOT_TOKEN and SLACK_API_URL. ({exc})"
+        )
+    elections = _start_scheduler(settings, JobContext(session_factory=session_factory, clock=clock))
+    try:
+        if settings.socket_mode:
+            _serve_socket_mode(kyoso.bolt, settings)
+        else:
+            _serve_http(kyoso.bolt, settings, session_factory)
+    finally:
+        if elections is not None:
+            elections.stop()
+    return 0
+
+
+def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedScheduler | None:
+    if not settings.scheduler_enabled:
+        log.info("scheduler disabled by KYOSO_SCHEDULER_ENABLED")
+        return None
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    lease = Lease(session_factory=context.session_factory, clock=context.clock, holder=holder)
+    elections = LeaderElectedScheduler(context=context, lease=lease, timezone=settings.zone)
+    elections.start()
+    return elections
+
+
+def _serve_http(bolt, settings: Settings, session_factory) -> None:  # type: ignore[no-untyped-def]
+    from handlers.web import EVENTS_PATH, build_web_app, make_server
+
+    server = make_server(
+        build_web_app(bolt, session_factory),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.http_threads,
+    )
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("HTTP mode: listening on %s:%s%s", settings.host, server.effective_port, EVENTS_PATH)
+    # waitress raises OSError from its loop once close() has shut the sockets
+    with contextlib.suppress(KeyboardInterrupt, OSError):
+        server.run()
+
+
+def _serve_socket_mode(bolt, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    log.info("Socket Mode: connecting to Slack (no inbound port needed)")
+    handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+    handler.start()  # type: ignore[no-untyped-call]

@@ -1,0 +1,138 @@
+"""What this installation can do: each configured token asked, each optional power probed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.scim import SCIMClient
+
+from bot.manifest import Manifest
+from bot.settings import Settings
+
+
+class Status(StrEnum):
+    OK = "OK"
+    WARN = "WARN"  # works, but an optional power is off or something needs attention
+    FAIL = "FAIL"  # something required is missing: Kyoso cannot run properly
+    OFF = "OFF"  # optional and not configured
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", exc))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_checks(
+    settings: Settings, manifest: Manifest, make_client: Callable[[str], WebClient]
+) -> list[Check]:
+    checks: list[Check] = []
+    bot = make_client(settings.slack_bot_token.get_secret_value())
+    checks.extend(_bot_checks(bot, manifest, settings))
+    if settings.slack_app_token is not None:
+        app_token = settings.slack_app_token.get_secret_value()
+        checks.append(_socket_mode_check(make_client(app_token), app_token))
+    else:
+        checks.append(Check("Socket Mode", Status.OFF, "HTTP mode (SLACK_APP_TOKEN not set)"))
+    admin_token = settings.slack_admin_user_token
+    if admin_token is None:
+        for name in ("Admin user token", "team.accessLogs", "SCIM"):
+            checks.append(Check(name, Status.OFF, "SLACK_ADMIN_USER_TOKEN not set: to-do lists"))
+        return checks
+    admin = make_client(admin_token.get_secret_value())
+    checks.append(_admin_check(admin))
+    checks.append(_access_logs_check(admin))
+    checks.append(_scim_check(admin_token.get_secret_value(), settings.slack_scim_url))
+    return checks
+
+
+def _bot_checks(bot: WebClient, manifest: Manifest, settings: Settings) -> list[Check]:
+    try:
+        auth = bot.auth_test()
+    except (SlackApiError, SlackClientError) as exc:
+        return [Check("Bot token", Status.FAIL, f"auth.test failed: {_error(exc)}")]
+    checks = [Check("Bot token", Status.OK, f"team {auth.get('team')} as {auth.get('user')}")]
+    granted = {s.strip() for s in auth.headers.get("x-oauth-scopes", "").split(",") if s.strip()}
+    missing = sorted(manifest.bot_scopes - granted)
+    checks.append(
+        Check("Bot scopes", Status.FAIL, "missing: " + ", ".join(missing) + " (reinstall the app)")
+        if missing
+        else Check("Bot scopes", Status.OK, f"all {len(manifest.bot_scopes)} manifest scopes")
+    )
+    if settings.review_channel is None:
+        checks.append(Check("Review channel", Status.WARN, "KYOSO_REVIEW_CHANNEL not set"))
+    else:
+        try:
+            info = bot.conversations_info(channel=settings.review_channel)
+            name = info["channel"].get("name", settings.review_channel)
+            checks.append(Check("Review channel", Status.OK, f"#{name}"))
+        except (SlackApiError, SlackClientError) as exc:
+            checks.append(Check("Review channel", Status.FAIL, _error(exc)))
+    return checks
+
+
+def _socket_mode_check(app_client: WebClient, app_token: str) -> Check:
+    try:
+        app_client.apps_connections_open(app_token=app_token)
+    except (SlackApiError, SlackClientError) as exc:
+        return Check("Socket Mode", Status.FAIL, f"apps.connections.open: {_error(exc)}")
+    return Check("Socket Mode", Status.OK, "app-level token accepted")
+
+
+def _admin_check(admin: WebClient) -> Check:
+    try:
+        auth = admin.auth_test()
+    except (SlackApiError, SlackClientError) as exc:
+        return Check("Admin user token", Status.FAIL, f"auth.test failed: {_error(exc)}")
+    scopes = auth.headers.get("x-oauth-scopes", "")
+    return Check("Admin user token", Status.OK, f"user {auth.get('user')}; scopes: {scopes}")
+
+
+def _access_logs_check(admin: WebClient) -> Check:
+    try:
+        admin.team_accessLogs(limit=1)
+    except SlackApiError as exc:
+        error = _error(exc)
+        if error == "paid_only":
+            return Check("team.accessLogs", Status.WARN, "paid_only: last logins unavailable")
+        return Check("team.accessLogs", Status.WARN, f"unavailable: {error}")
+    except SlackClientError as exc:
+        return Check("team.accessLogs", Status.WARN, f"unavailable: {_error(exc)}")
+    return Check("team.accessLogs", Status.OK, "last-login times can be imported")
+
+
+def _scim_check(admin_token: str, scim_url: str) -> Check:
+    try:
+        response = SCIMClient(token=admin_token, base_url=scim_url).search_users(
+            start_index=1, count=1
+        )
+    except (SlackClientError, OSError) as exc:
+        return Check("SCIM", Status.WARN, f"unreachable: {_error(exc)}")
+    if response.status_code == 200:
+        return Check("SCIM", Status.OK, "accounts can be deactivated automatically")
+    return Check("SCIM", Status.WARN, f"HTTP {response.status_code}: deactivation as a to-do list")
+
+
+def render_table(checks: list[Check]) -> str:
+    headers = ("項目 / Check", "状態 / Status", "詳細 / Detail")
+    rows = [(c.name, c.status.value, c.detail) for c in checks]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(2)]
+    lines = [f"{headers[0]:<{widths[0]}}  {headers[1]:<{widths[1]}}  {headers[2]}"]
+    lines.append(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 20}")
+    lines.extend(f"{n:<{widths[0]}}  {s:<{widths[1]}}  {d}" for n, s, d in rows)
+    return "\n".join(lines)
+
+
+def has_failures(checks: list[Check]) -> bool:
+    return any(c.status is Status.FAIL for c in checks)

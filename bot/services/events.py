@@ -1,0 +1,38 @@
+"""Exactly-once handling of Slack events, keyed by the globally unique `event_id`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.db import insert_for
+from models import ProcessedEvent
+
+# Slack's last retry comes about 5 minutes after the first delivery; keep ids far longer.
+RETENTION = timedelta(days=7)
+
+
+def claim_event(session: Session, *, event_id: str, event_type: str, clock: Clock) -> bool:
+    """Mark the event processed in the caller's transaction; False if it already was.
+
+    Claimed in the same transaction as the event's effects, so a crash rolls both back
+    and Slack's retry does the work again, while a concurrent duplicate waits on the
+    primary key and then finds it taken."""
+    statement = (
+        insert_for(session)(ProcessedEvent)
+        .values(event_id=event_id, event_type=event_type, processed_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
+    return session.execute(statement).first() is not None
+
+
+def prune_processed_events(session: Session, *, clock: Clock) -> int:
+    result = session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.processed_at < clock.now() - RETENTION)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,140 @@
+"""Keep the shipped organisation master data (local governments, agencies) in the database."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.codes import is_valid_code
+from models import Organisation, OrganisationKind, OrganisationSource
+
+
+@dataclass(frozen=True)
+class MasterRow:
+    code: str | None
+    slug: str | None
+    kind: OrganisationKind
+    name: str
+    name_kana: str | None
+    name_en: str | None
+    prefecture: str | None
+    prefecture_kana: str | None
+    domain: str | None
+    homepage: str | None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _read_csv(name: str) -> Iterator[dict[str, str]]:
+    text = resources.files("bot.data").joinpath(name).read_text(encoding="utf-8")
+    yield from csv.DictReader(text.splitlines())
+
+
+def local_government_rows() -> list[MasterRow]:
+    rows = []
+    for raw in _read_csv("local-governments.csv"):
+        if not is_valid_code(raw["code"]):
+            raise ValueError(f"master data has an invalid code: {raw['code']}")
+        kind = OrganisationKind(raw["kind"])
+        is_prefecture = kind is OrganisationKind.PREFECTURE
+        homepage = raw["homepage"] or None
+        rows.append(
+            MasterRow(
+                code=raw["code"],
+                slug=None,
+                kind=kind,
+                name=raw["prefecture"] if is_prefecture else raw["name"],
+                name_kana=raw["prefecture_kana"] if is_prefecture else raw["name_kana"] or None,
+                name_en=raw["name_en"] or None,
+                prefecture=raw["prefecture"],
+                prefecture_kana=raw["prefecture_kana"] or None,
+                domain=(urlsplit(homepage).hostname or None) if homepage else None,
+                homepage=homepage,
+            )
+        )
+    return rows
+
+
+def agency_rows() -> list[MasterRow]:
+    return [
+        MasterRow(
+            code=None,
+            slug=raw["slug"],
+            kind=OrganisationKind.AGENCY,
+            name=raw["name"],
+            name_kana=None,
+            name_en=raw["name_en"] or None,
+            prefecture=None,
+            prefecture_kana=None,
+            domain=raw["mail_domain"] or None,
+            homepage=None,
+        )
+        for raw in _read_csv("government-organizations.csv")
+    ]
+
+
+_FIELDS = (
+    "kind",
+    "name",
+    "name_kana",
+    "name_en",
+    "prefecture",
+    "prefecture_kana",
+    "domain",
+    "homepage",
+)
+
+
+def sync_master_data(session: Session, *, clock: Clock) -> SyncResult:
+    """Insert or update every shipped organisation; leaves manual entries alone."""
+    now = clock.now()
+    existing_by_key: dict[tuple[str, str], Organisation] = {}
+    for known in session.scalars(select(Organisation)):
+        if known.code:
+            existing_by_key[("code", known.code)] = known
+        if known.slug:
+            existing_by_key[("slug", known.slug)] = known
+    inserted = updated = unchanged = 0
+    for row in [*local_government_rows(), *agency_rows()]:
+        key = ("code", row.code) if row.code else ("slug", row.slug or "")
+        org = existing_by_key.get(key)
+        if org is None:
+            session.add(
+                Organisation(
+                    code=row.code,
+                    slug=row.slug,
+                    source=OrganisationSource.MASTER,
+                    created_at=now,
+                    updated_at=now,
+                    **{f: getattr(row, f) for f in _FIELDS},
+                )
+            )
+            inserted += 1
+            continue
+        changed = False
+        for field in _FIELDS:
+            if getattr(org, field) != getattr(row, field):
+                setattr(org, field, getattr(row, field))
+                changed = True
+        if org.source is not OrganisationSource.MASTER:
+            org.source = OrganisationSource.MASTER  # a manual entry the master now lists
+            changed = True
+        if changed:
+            org.updated_at = now
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    return SyncResult(inserted=inserted, updated=updated, unchanged=unchanged)

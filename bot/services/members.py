@@ -1,0 +1,157 @@
+"""Members as Kyoso knows them: joining, roles and language preference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.i18n import Language
+from bot.services import audit
+from bot.text import normalise_email
+from models import Member, MemberRole, MemberStatus, Role
+
+
+class UnknownMember(LookupError):
+    """No member with that Slack user id."""
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """The parts of a Slack user object Kyoso keeps."""
+
+    user_id: str
+    email: str | None
+    real_name: str | None
+    display_name: str | None
+    is_bot: bool
+    locale: str | None = None
+
+    @classmethod
+    def from_payload(cls, user: dict[str, object]) -> SlackUser:
+        profile = user.get("profile") or {}
+        assert isinstance(profile, dict)
+        email = profile.get("email")
+        return cls(
+            user_id=str(user["id"]),
+            email=str(email) if email else None,
+            real_name=str(profile.get("real_name") or user.get("real_name") or "") or None,
+            display_name=str(profile.get("display_name") or "") or None,
+            is_bot=bool(user.get("is_bot")),
+            locale=str(user["locale"]) if user.get("locale") else None,
+        )
+
+
+def find(session: Session, slack_user_id: str) -> Member | None:
+    return session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
+
+
+def record_join(session: Session, *, clock: Clock, user: SlackUser) -> Member:
+    """Create or refresh the member for a Slack user who joined the workspace."""
+    now = clock.now()
+    member = find(session, user.user_id)
+    if member is None:
+        member = Member(
+            slack_user_id=user.user_id,
+            status=MemberStatus.ACTIVE,
+            is_bot=user.is_bot,
+            joined_at=now,
+            created_at=now,
+        )
+        session.add(member)
+    member.email = user.email
+    member.email_normalized = normalise_email(user.email) if user.email else None
+    member.real_name = user.real_name
+    member.display_name = user.display_name
+    member.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        clock=clock,
+        actor=user.user_id,
+        action="member.joined",
+        target_type="member",
+        target_id=user.user_id,
+    )
+    return member
+
+
+def has_role(session: Session, slack_user_id: str, role: Role) -> bool:
+    """Checked when each privileged payload arrives: a hidden button is no permission."""
+    return (
+        session.scalar(
+            select(MemberRole.role)
+            .join(Member)
+            .where(Member.slack_user_id == slack_user_id, MemberRole.role == role)
+        )
+        is not None
+    )
+
+
+def grant_role(
+    session: Session, *, clock: Clock, slack_user_id: str, role: Role, actor: str
+) -> bool:
+    """Grant a role; False when the member already had it."""
+    member = find(session, slack_user_id)
+    if member is None:
+        raise UnknownMember(slack_user_id)
+    if member.has_role(role):
+        return False
+    member.roles.append(MemberRole(role=role, granted_at=clock.now(), granted_by=actor))
+    audit.record(
+        session,
+        clock=clock,
+        actor=actor,
+        action="member.role_granted",
+        target_type="member",
+        target_id=slack_user_id,
+        details={"role": role.value},
+    )
+    return True
+
+
+def revoke_role(
+    session: Session, *, clock: Clock, slack_user_id: str, role: Role, actor: str
+) -> bool:
+    member = find(session, slack_user_id)
+    if member is None:
+        raise UnknownMember(slack_user_id)
+    kept = [r for r in member.roles if r.role != role]
+    if len(kept) == len(member.roles):
+        return False
+    member.roles = kept
+    audit.record(
+        session,
+        clock=clock,
+        actor=actor,
+        action="member.role_revoked",
+        target_type="member",
+        target_id=slack_user_id,
+        details={"role": role.value},
+    )
+    return True
+
+
+def ensure_member(session: Session, *, clock: Clock, slack_user_id: str) -> Member:
+    """The member row for a user Kyoso has not seen join (installed into a live workspace)."""
+    member = find(session, slack_user_id)
+    if member is None:
+        now = clock.now()
+        member = Member(
+            slack_user_id=slack_user_id,
+            status=MemberStatus.ACTIVE,
+            is_bot=False,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(member)
+        session.flush()
+    return member
+
+
+def set_language(session: Session, *, clock: Clock, slack_user_id: str, language: Language) -> None:
+    member = ensure_member(session, clock=clock, slack_user_id=slack_user_id)
+    member.locale = language
+    member.updated_at = clock.now()

@@ -1,0 +1,121 @@
+"""One typed settings object, read from the environment and an optional `.env`."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SCIM_URL = "https://api.slack.com/scim/v2/"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class CoreSettings(BaseSettings):
+    """Settings every command needs; commands that do not talk to Slack need only these."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(default="sqlite:///kyoso.db", validation_alias=_env("DATABASE_URL"))
+    default_locale: Literal["ja", "en"] = Field(
+        default="ja", validation_alias=_env("KYOSO_DEFAULT_LOCALE")
+    )
+    timezone: str = Field(default="Asia/Tokyo", validation_alias=_env("KYOSO_TIMEZONE"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias=_env("KYOSO_LOG_LEVEL")
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as Asia/Tokyo") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class Settings(CoreSettings):
+    """Everything Kyoso reads from its environment. No module-level instance: build one."""
+
+    slack_bot_token: SecretStr = Field(validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_APP_TOKEN")
+    )
+    slack_admin_user_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_ADMIN_USER_TOKEN")
+    )
+    slack_api_url: str = Field(
+        default=DEFAULT_SLACK_API_URL, validation_alias=_env("SLACK_API_URL")
+    )
+    slack_scim_url: str = Field(default=DEFAULT_SCIM_URL, validation_alias=_env("SLACK_SCIM_URL"))
+    host: str = Field(default="0.0.0.0", validation_alias=_env("HOST"))
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("PORT"))
+    http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
+    review_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_REVIEW_CHANNEL"))
+    scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("slack_admin_user_token")
+    @classmethod
+    def _admin_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxp-"):
+            raise ValueError("must start with xoxp-")
+        return value
+
+    @field_validator("slack_api_url", "slack_scim_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("review_channel")
+    @classmethod
+    def _channel_id_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not (value[0] in "CG" and value[1:].isalnum() and value.isupper()):
+            raise ValueError("must be a channel ID such as C0123ABCD")
+        return value
+
+    @model_validator(mode="after")
+    def _needs_a_connection_mode(self) -> Settings:
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required")
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None

@@ -1,0 +1,15 @@
+"""Bolt listeners, thin: parse the payload, call bot/, render a view, ack fast."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import errors, home, kyoso_command, members
+from handlers.deps import Deps
+
+FEATURES = (kyoso_command, home, members, errors)
+
+
+def register_all(app: App, deps: Deps) -> None:
+    for feature in FEATURES:
+        feature.register(app, deps)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, str_enum
+from models.organisation import Organisation
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"  # in the contact cycle for inactivity
+    FLAGGED = "flagged"  # flagged for deletion, awaiting the secretariat
+    DEACTIVATED = "deactivated"
+    DELETED = "deleted"
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"
+    FACILITATOR = "facilitator"
+    AMBASSADOR = "ambassador"
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # NFKC + trimmed + lowercased: one account per address.
+    email_normalized: Mapped[str | None] = mapped_column(String(254), unique=True)
+    real_name: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    department: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus), index=True)
+    # The member's chosen language; None means "follow Slack's locale".
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    joined_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None] = mapped_column(index=True)
+    rules_version: Mapped[str | None] = mapped_column(String(32))
+    rules_accepted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+    roles: Mapped[list[MemberRole]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def has_role(self, role: Role) -> bool:
+        return any(r.role == role for r in self.roles)
+
+
+class MemberRole(Base):
+    __tablename__ = "member_roles"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(str_enum(Role), primary_key=True)
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(64))
+
+    member: Mapped[Member] = relationship(back_populates="roles")

@@ -1,0 +1,1 @@
+"""APScheduler set-up, leader election across instances, and the jobs."""

@@ -1,0 +1,73 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy.engine import make_url
+
+from bot.cli.common import upgrade_database
+from bot.clock import FixedClock
+from bot.db import SessionFactory, make_engine, make_session_factory, normalise_database_url
+from models import Base, Organisation, OrganisationSource
+
+# A Tuesday morning in JST, far from any holiday: tests that need another instant move it.
+DEFAULT_NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+
+
+def _create_postgres_database(base_url: str) -> tuple[str, Engine]:
+    """A throwaway database per test run, so runs never see each other's rows."""
+    url = make_url(normalise_database_url(base_url))
+    name = f"kyoso_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False), admin
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kyoso-test.db'}"
+        upgrade_database(url, clock=FixedClock(DEFAULT_NOW))
+        yield url
+        return
+    url, admin = _create_postgres_database(base)
+    upgrade_database(url, clock=FixedClock(DEFAULT_NOW))
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> Iterator[SessionFactory]:
+    factory = make_session_factory(engine)
+    yield factory
+    # Leave the shipped master data, remove everything a test wrote.
+    with factory.begin() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == Organisation.__tablename__:
+                session.execute(
+                    delete(Organisation).where(Organisation.source == OrganisationSource.MANUAL)
+                )
+            else:
+                session.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(DEFAULT_NOW)
