@@ -22,6 +22,45 @@ class Kyoso:
     deps: Deps
 
 
+def build_deps(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    session_factory: SessionFactory | None = None,
+    clock: Clock | None = None,
+) -> Deps:
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if client is None:
+        client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    admin_token = settings.slack_admin_user_token
+    return Deps(
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock or SystemClock(),
+        client=client,
+        admin_client=(
+            make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
+            if admin_token is not None
+            else None
+        ),
+        locales=LocaleResolver(
+            client=client, session_factory=session_factory, default=settings.default_locale
+        ),
+    )
+
+
+def build_bolt_app(settings: Settings, client: WebClient) -> App:
+    signing_secret = settings.slack_signing_secret
+    return App(
+        client=client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        # Socket Mode payloads arrive over an authenticated websocket and carry no signature.
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -29,36 +68,7 @@ def create_app(
     session_factory: SessionFactory | None = None,
     clock: Clock | None = None,
 ) -> Kyoso:
-    clock = clock or SystemClock()
-    if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
-    if client is None:
-        client = make_web_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-        )
-    admin_token = settings.slack_admin_user_token
-    admin_client = (
-        make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
-        if admin_token is not None
-        else None
-    )
-    deps = Deps(
-        settings=settings,
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        admin_client=admin_client,
-        locales=LocaleResolver(
-            client=client, session_factory=session_factory, default=settings.default_locale
-        ),
-    )
-    signing_secret = settings.slack_signing_secret
-    bolt = App(
-        client=client,
-        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
-        # Socket Mode payloads arrive over an authenticated websocket and carry no signature.
-        request_verification_enabled=not settings.socket_mode,
-        process_before_response=False,
-    )
+    deps = build_deps(settings, client=client, session_factory=session_factory, clock=clock)
+    bolt = build_bolt_app(settings, deps.client)
     handlers.register_all(bolt, deps)
     return Kyoso(bolt=bolt, deps=deps)

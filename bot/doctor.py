@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -78,7 +79,8 @@ def _bot_checks(bot: WebClient, manifest: Manifest, settings: Settings) -> list[
             name = info["channel"].get("name", settings.review_channel)
             checks.append(Check("Review channel", Status.OK, f"#{name}"))
         except (SlackApiError, SlackClientError) as exc:
-            checks.append(Check("Review channel", Status.FAIL, _error(exc)))
+            hint = " (invite the bot: /invite @Kyoso)" if _error(exc) == "channel_not_found" else ""
+            checks.append(Check("Review channel", Status.FAIL, _error(exc) + hint))
     return checks
 
 
@@ -124,13 +126,22 @@ def _scim_check(admin_token: str, scim_url: str) -> Check:
     return Check("SCIM", Status.WARN, f"HTTP {response.status_code}: deactivation as a to-do list")
 
 
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
 def render_table(checks: list[Check]) -> str:
     headers = ("項目 / Check", "状態 / Status", "詳細 / Detail")
     rows = [(c.name, c.status.value, c.detail) for c in checks]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(2)]
-    lines = [f"{headers[0]:<{widths[0]}}  {headers[1]:<{widths[1]}}  {headers[2]}"]
+    widths = [max(_width(r[i]) for r in [headers, *rows]) for i in range(2)]
+    lines = [f"{_pad(headers[0], widths[0])}  {_pad(headers[1], widths[1])}  {headers[2]}"]
     lines.append(f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * 20}")
-    lines.extend(f"{n:<{widths[0]}}  {s:<{widths[1]}}  {d}" for n, s, d in rows)
+    lines.extend(f"{_pad(n, widths[0])}  {_pad(s, widths[1])}  {d}" for n, s, d in rows)
     return "\n".join(lines)
 
 

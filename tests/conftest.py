@@ -15,6 +15,9 @@ from bot.cli.common import upgrade_database
 from bot.clock import FixedClock
 from bot.db import SessionFactory, make_engine, make_session_factory, normalise_database_url
 from models import Base, Organisation, OrganisationSource
+from tests.support.kyoso_server import SIGNING_SECRET, RunningKyoso, make_settings, serve_kyoso
+from tests.support.slack_emulator import SlackEmulator
+from tests.support.slack_sender import SlackSender
 
 # A Tuesday morning in JST, far from any holiday: tests that need another instant move it.
 DEFAULT_NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -71,3 +74,31 @@ def session_factory(engine: Engine) -> Iterator[SessionFactory]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    emu = SlackEmulator(bot_token="xoxb-test").start()
+    emu.add_channel(
+        "事務局レビュー", channel_id="C0REVIEW", is_private=True, members=[emu.bot_user_id]
+    )
+    yield emu
+    emu.stop()
+    emu.assert_spec_clean()  # every call Kyoso made exists in Slack's published spec
+
+
+@pytest.fixture
+def kyoso(
+    emulator: SlackEmulator,
+    database_url: str,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> Iterator[RunningKyoso]:
+    settings = make_settings(emulator.api_url, database_url)
+    with serve_kyoso(settings, session_factory=session_factory, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def slack(kyoso: RunningKyoso, emulator: SlackEmulator) -> SlackSender:
+    return SlackSender(kyoso.events_url, SIGNING_SECRET, emulator)

@@ -12,6 +12,7 @@ import uuid
 from types import FrameType
 
 from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
 
 from bot.cli.common import configure_logging, fail, load_settings, open_database, upgrade_database
 from bot.clock import SystemClock
@@ -44,6 +45,11 @@ def _run(_args: argparse.Namespace) -> int:
         fail(
             "Slack がトークンを受け付けませんでした。SLACK_BOT_TOKEN と SLACK_API_URL を確認してください。\n"
             f"Slack rejected the bot token; check SLACK_BOT_TOKEN and SLACK_API_URL. ({exc})"
+        )
+    except (SlackClientError, OSError) as exc:
+        fail(
+            f"Slack（{settings.slack_api_url}）に接続できませんでした。ネットワークと SLACK_API_URL を確認してください。\n"
+            f"Could not reach Slack at {settings.slack_api_url}; check the network and SLACK_API_URL. ({exc})"
         )
     elections = _start_scheduler(settings, JobContext(session_factory=session_factory, clock=clock))
     try:
