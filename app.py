@@ -11,6 +11,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.locale import LocaleResolver
+from bot.services.activity import ActivityRecorder
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from handlers.deps import Deps
@@ -20,6 +21,13 @@ from handlers.deps import Deps
 class Kyoso:
     bolt: App
     deps: Deps
+
+    def start_background_work(self) -> None:
+        self.deps.activity.start()
+
+    def close(self) -> None:
+        """Flush what is buffered; call once the server has stopped taking requests."""
+        self.deps.activity.stop()
 
 
 def build_deps(
@@ -32,7 +40,9 @@ def build_deps(
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
     if client is None:
-        client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        client = make_web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
     admin_token = settings.slack_admin_user_token
     return Deps(
         settings=settings,
@@ -47,6 +57,7 @@ def build_deps(
         locales=LocaleResolver(
             client=client, session_factory=session_factory, default=settings.default_locale
         ),
+        activity=ActivityRecorder(session_factory),
     )
 
 

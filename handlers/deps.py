@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
+from bot.services.activity import ActivityRecorder
 from bot.settings import Settings
 from handlers.command_router import CommandRouter
 
@@ -21,4 +22,5 @@ class Deps:
     client: WebClient
     admin_client: WebClient | None
     locales: LocaleResolver
+    activity: ActivityRecorder
     commands: CommandRouter = field(default_factory=CommandRouter)

@@ -52,6 +52,7 @@ def _run(_args: argparse.Namespace) -> int:
             f"Could not reach Slack at {settings.slack_api_url}; check the network and SLACK_API_URL. ({exc})"
         )
     elections = _start_scheduler(settings, JobContext(session_factory=session_factory, clock=clock))
+    kyoso.start_background_work()
     try:
         if settings.socket_mode:
             _serve_socket_mode(kyoso.bolt, settings)
@@ -60,6 +61,7 @@ def _run(_args: argparse.Namespace) -> int:
     finally:
         if elections is not None:
             elections.stop()
+        kyoso.close()
     return 0
 
 

@@ -52,11 +52,13 @@ def serve_kyoso(
     )
     thread = threading.Thread(target=server.run, name="kyoso-http", daemon=True)
     thread.start()
+    kyoso.start_background_work()
     try:
         yield RunningKyoso(kyoso=kyoso, base_url=f"http://127.0.0.1:{server.effective_port}")
     finally:
         server.close()
         thread.join(timeout=5)
+        kyoso.close()
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float = 5.0, interval: float = 0.02) -> T:
