@@ -6,7 +6,8 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import Update, bindparam, or_, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db import SessionFactory
 from models import Channel, Member
@@ -20,15 +21,15 @@ def slack_ts_to_datetime(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), UTC)
 
 
-def _latest_first(table: type[Member] | type[Channel], key: str, column: str):  # type: ignore[no-untyped-def]
-    """UPDATE … SET column = :at WHERE key = :key AND column is older: never moves time back."""
-    key_column = getattr(table.__table__.c, key)
-    at_column = getattr(table.__table__.c, column)
+def _latest_first(
+    key_column: InstrumentedAttribute[str], at_column: InstrumentedAttribute[datetime | None]
+) -> Update:
+    """UPDATE … SET at = :at WHERE key = :key AND at is older: never moves time back."""
     return (
-        update(table.__table__)
+        update(key_column.class_)
         .where(key_column == bindparam("b_key"))
         .where(or_(at_column.is_(None), at_column < bindparam("b_at")))
-        .values({column: bindparam("b_at")})
+        .values({at_column.key: bindparam("b_at")})
     )
 
 
@@ -67,12 +68,12 @@ class ActivityRecorder:
             connection = session.connection()
             if members:
                 connection.execute(
-                    _latest_first(Member, "slack_user_id", "last_seen_at"),
+                    _latest_first(Member.slack_user_id, Member.last_seen_at),
                     [{"b_key": k, "b_at": v} for k, v in members.items()],
                 )
             if channels:
                 connection.execute(
-                    _latest_first(Channel, "slack_channel_id", "last_activity_at"),
+                    _latest_first(Channel.slack_channel_id, Channel.last_activity_at),
                     [{"b_key": k, "b_at": v} for k, v in channels.items()],
                 )
         return len(members) + len(channels)
