@@ -177,3 +177,28 @@ def test_health_endpoint_reports_the_database(kyoso: RunningKyoso) -> None:
     with urllib.request.urlopen(kyoso.base_url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.load(response) == {"status": "ok", "database": "ok"}
+
+
+def test_a_failing_listener_is_logged_and_the_member_told_politely(
+    slack: SlackSender, emulator: SlackEmulator, kyoso: RunningKyoso, caplog: Any
+) -> None:
+    def explode(_call: Any) -> None:
+        raise RuntimeError("database went away")
+
+    # A subcommand that fails, to drive the app's single error handler end to end.
+    kyoso.kyoso.deps.commands.add("explode", help_key="help.command.help", run=explode)
+    emulator.add_user("U0JA", name="sato", locale="ja-JP")
+    assert slack.command("/kyoso", "explode", user_id="U0JA", channel_id="C0REVIEW").status == 200
+    answer = _answer(emulator)
+    assert answer["text"].startswith("申し訳ありません。処理中に問題が発生しました。")
+    assert answer["response_type"] == "ephemeral"
+    assert "database went away" not in json.dumps(answer, ensure_ascii=False)  # no internals
+    assert any("listener failed" in r.getMessage() for r in caplog.records)
+
+
+def test_the_members_locale_is_looked_up_once(slack: SlackSender, emulator: SlackEmulator) -> None:
+    emulator.add_user("U0JA", name="sato", locale="ja-JP")
+    for n in range(1, 4):
+        slack.command("/kyoso", "help", user_id="U0JA", channel_id="C0REVIEW")
+        _answer(emulator, n)
+    assert len(emulator.calls_to("users.info")) == 1
