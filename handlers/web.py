@@ -41,6 +41,27 @@ def build_web_app(bolt: App, session_factory: SessionFactory) -> Flask:
     return web
 
 
-def make_server(web: Flask, *, host: str, port: int, threads: int):  # type: ignore[no-untyped-def]
-    """A waitress server; `.effective_port` tells the port when 0 was asked for."""
-    return create_server(web, host=host, port=port, threads=threads, ident="kyoso")
+class HttpServer:
+    """waitress with a clean stop from any thread (a signal handler, a test)."""
+
+    def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
+        self._server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
+
+    @property
+    def port(self) -> int:
+        """The bound port, also when 0 (any free port) was asked for."""
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    def serve(self) -> None:
+        """Serve until stop(); in-flight requests finish before this returns."""
+        self._server.run()
+        self._server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        # Close the sockets inside the server's own loop: closing them from another thread
+        # would pull them from under its select() and fail with EBADF.
+        self._server.trigger.pull_trigger(self._close_all)
+
+    def _close_all(self) -> None:
+        for channel in list(self._server._map.values()):
+            channel.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -77,9 +76,9 @@ def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedSc
 
 
 def _serve_http(bolt, settings: Settings, session_factory) -> None:  # type: ignore[no-untyped-def]
-    from handlers.web import EVENTS_PATH, build_web_app, make_server
+    from handlers.web import EVENTS_PATH, HttpServer, build_web_app
 
-    server = make_server(
+    server = HttpServer(
         build_web_app(bolt, session_factory),
         host=settings.host,
         port=settings.port,
@@ -87,13 +86,13 @@ def _serve_http(bolt, settings: Settings, session_factory) -> None:  # type: ign
     )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        server.close()
+        log.info("stopping: finishing requests in flight")
+        server.stop()
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("HTTP mode: listening on %s:%s%s", settings.host, server.effective_port, EVENTS_PATH)
-    # waitress raises OSError from its loop once close() has shut the sockets
-    with contextlib.suppress(KeyboardInterrupt, OSError):
-        server.run()
+    signal.signal(signal.SIGINT, stop)
+    log.info("HTTP mode: listening on %s:%s%s", settings.host, server.port, EVENTS_PATH)
+    server.serve()
 
 
 def _serve_socket_mode(bolt, settings: Settings) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from app import Kyoso, create_app
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.settings import Settings
-from handlers.web import EVENTS_PATH, build_web_app, make_server
+from handlers.web import EVENTS_PATH, HttpServer, build_web_app
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
@@ -47,17 +47,18 @@ def serve_kyoso(
     settings: Settings, *, session_factory: SessionFactory, clock: Clock
 ) -> Iterator[RunningKyoso]:
     kyoso = create_app(settings, session_factory=session_factory, clock=clock)
-    server = make_server(
+    server = HttpServer(
         build_web_app(kyoso.bolt, session_factory), host="127.0.0.1", port=0, threads=8
     )
-    thread = threading.Thread(target=server.run, name="kyoso-http", daemon=True)
+    thread = threading.Thread(target=server.serve, name="kyoso-http", daemon=True)
     thread.start()
     kyoso.start_background_work()
     try:
-        yield RunningKyoso(kyoso=kyoso, base_url=f"http://127.0.0.1:{server.effective_port}")
+        yield RunningKyoso(kyoso=kyoso, base_url=f"http://127.0.0.1:{server.port}")
     finally:
-        server.close()
+        server.stop()
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the HTTP server did not stop"
         kyoso.close()
 
 
