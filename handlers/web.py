@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
 
 from bot.db import SessionFactory
 
@@ -45,12 +46,15 @@ class HttpServer:
     """waitress with a clean stop from any thread (a signal handler, a test)."""
 
     def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
-        self._server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
+        server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
+        if not isinstance(server, BaseWSGIServer):  # one host and port give one socket
+            raise RuntimeError("expected a single listening socket")
+        self._server = server
 
     @property
     def port(self) -> int:
         """The bound port, also when 0 (any free port) was asked for."""
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        return int(self._server.effective_port)
 
     def serve(self) -> None:
         """Serve until stop(); in-flight requests finish before this returns."""
@@ -60,8 +64,10 @@ class HttpServer:
     def stop(self) -> None:
         # Close the sockets inside the server's own loop: closing them from another thread
         # would pull them from under its select() and fail with EBADF.
-        self._server.trigger.pull_trigger(self._close_all)
+        trigger: Any = self._server.trigger
+        trigger.pull_trigger(self._close_all)
 
     def _close_all(self) -> None:
-        for channel in list(self._server._map.values()):
+        channels: dict[int, Any] = vars(self._server)["_map"]
+        for channel in list(channels.values()):
             channel.close()

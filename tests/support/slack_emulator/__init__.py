@@ -8,7 +8,8 @@
         emu.calls_to("chat.postMessage"); emu.assert_spec_clean()
 
 Modules: state (workspace records), methods (Web API methods), server (HTTP, call log,
-fault injection), spec (check against Slack's published OpenAPI spec and its known gaps).
+fault injection), spec (check against Slack's published OpenAPI spec and its known gaps),
+socket_mode (the Socket Mode WebSocket endpoint: emu.socket_send / socket_ack / ...).
 """
 
 from .server import DEFAULT_BOT_SCOPES, RecordedCall, SlackEmulator

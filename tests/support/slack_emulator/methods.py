@@ -13,6 +13,7 @@ import copy
 import json
 import time
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -274,8 +275,11 @@ def auth_test(call: Call) -> dict[str, Any]:
 
 
 def apps_connections_open(call: Call) -> dict[str, Any]:
-    # A ws URL that need not work: Socket Mode is not emulated.
-    return {"url": f"wss://wss-primary.slack.com/link/?ticket=emulated&app_id={call.ws.app_id}"}
+    # Served by socket_mode.SocketModeHub; a ticket is good for one connection.
+    ticket = uuid.uuid4().hex
+    with call.ws.lock:
+        call.ws.socket_tickets.add(ticket)
+    return {"url": f"ws{call.base_url.removeprefix('http')}/socket-mode/{ticket}"}
 
 
 # ---- chat -------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import spec as spec_check
 from .methods import METHODS, Call
+from .socket_mode import SocketModeHub
 from .state import ApiError, TokenInfo, Workspace
 
 DEFAULT_BOT_SCOPES = (
@@ -164,6 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         emu = self.server.emulator
         parts = urlsplit(self.path)
+        if parts.path.startswith("/socket-mode/"):
+            emu.socket_mode.serve(self, parts.path.rsplit("/", 1)[1])  # until the socket closes
+            return
         body = self._body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         if parts.path.startswith("/api/"):
@@ -238,6 +242,7 @@ class SlackEmulator:
         self._response_urls: set[str] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.socket_mode = SocketModeHub(self.state)
         if include_slackbot:
             # Slack lists Slackbot among members, with is_bot false.
             self.state.add_user("USLACKBOT", name="slackbot", real_name="Slackbot", locale="en-US")
@@ -276,6 +281,7 @@ class SlackEmulator:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.socket_mode.close_all()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -592,6 +598,35 @@ class SlackEmulator:
         if uses > RESPONSE_URL_MAX_USES:
             return 404, {"Content-Type": "text/plain"}, b"used_url"
         return 200, {"Content-Type": "text/html"}, b"ok"
+
+    # ---- Socket Mode (socket_mode.py) -----------------------------------------------------
+
+    def socket_connected(self, timeout: float = 10) -> bool:
+        """Whether an app holds a Socket Mode connection (waiting up to `timeout` seconds)."""
+        return self.socket_mode.connected(timeout)
+
+    def socket_send(
+        self,
+        payload_type: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> str:
+        """Pushes `payload` in a Socket Mode envelope (events_api | slash_commands |
+        interactive) to the connected app; returns its envelope_id."""
+        return self.socket_mode.send(
+            payload_type, payload, retry_attempt=retry_attempt, retry_reason=retry_reason
+        )
+
+    def socket_ack(self, envelope_id: str, timeout: float = 5) -> dict[str, Any] | None:
+        """The app's ack of an envelope ({"envelope_id", "payload"?}), or None if none came."""
+        return self.socket_mode.ack(envelope_id, timeout)
+
+    def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Slack's connection refresh: `{"type": "disconnect"}`, then close; the client
+        calls apps.connections.open again and reconnects."""
+        self.socket_mode.disconnect(reason)
 
     # ---- SCIM (Business+ / Enterprise): enough to probe and to deactivate --------------------
 

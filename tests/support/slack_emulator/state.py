@@ -62,6 +62,7 @@ class Workspace:
     dnd: dict[str, dict[str, Any]] = field(default_factory=dict)
     invites: list[dict[str, Any]] = field(default_factory=list)
     removed_users: list[str] = field(default_factory=list)
+    socket_tickets: set[str] = field(default_factory=set)  # issued by apps.connections.open
     _counters: dict[str, int] = field(default_factory=dict)
     _last_ts_us: int = 0
 
