@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from waitress.server import BaseWSGIServer, create_server
+from waitress.server import TcpWSGIServer, create_server
 
 from bot.db import SessionFactory
 
@@ -47,7 +47,7 @@ class HttpServer:
 
     def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
         server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
-        if not isinstance(server, BaseWSGIServer):  # one host and port give one socket
+        if not isinstance(server, TcpWSGIServer):  # one host and port give one TCP socket
             raise RuntimeError("expected a single listening socket")
         self._server = server
 
