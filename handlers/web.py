@@ -54,7 +54,7 @@ class HttpServer:
     @property
     def port(self) -> int:
         """The bound port, also when 0 (any free port) was asked for."""
-        return int(self._server.effective_port)
+        return int(self._server.getsockname()[1])
 
     def serve(self) -> None:
         """Serve until stop(); in-flight requests finish before this returns."""
