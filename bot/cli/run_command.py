@@ -7,18 +7,24 @@ import logging
 import os
 import signal
 import socket
+import threading
 import uuid
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.cli.common import configure_logging, fail, load_settings, open_database, upgrade_database
 from bot.clock import SystemClock
+from bot.db import SessionFactory
 from bot.settings import Settings
 from scheduler.jobs import JobContext
 from scheduler.lease import Lease
 from scheduler.runner import LeaderElectedScheduler
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 log = logging.getLogger("kyoso")
 
@@ -75,7 +81,7 @@ def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedSc
     return elections
 
 
-def _serve_http(bolt, settings: Settings, session_factory) -> None:  # type: ignore[no-untyped-def]
+def _serve_http(bolt: App, settings: Settings, session_factory: SessionFactory) -> None:
     from handlers.web import EVENTS_PATH, HttpServer, build_web_app
 
     server = HttpServer(
@@ -95,10 +101,20 @@ def _serve_http(bolt, settings: Settings, session_factory) -> None:  # type: ign
     server.serve()
 
 
-def _serve_socket_mode(bolt, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def _serve_socket_mode(bolt: App, settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     assert settings.slack_app_token is not None
-    log.info("Socket Mode: connecting to Slack (no inbound port needed)")
     handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-    handler.start()  # type: ignore[no-untyped-call]
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("Socket Mode: connecting to Slack (no inbound port needed)")
+    handler.connect()  # type: ignore[no-untyped-call]
+    stopping.wait()
+    log.info("stopping: closing the Socket Mode connection")
+    handler.close()  # type: ignore[no-untyped-call]
