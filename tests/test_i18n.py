@@ -27,3 +27,14 @@ def test_slack_locales_map_to_catalogues() -> None:
     assert as_language("en_GB", "ja") == "en"
     assert as_language("fr-FR", "ja") == "ja"
     assert as_language(None, "en") == "en"
+
+
+def test_each_feature_file_has_its_twin() -> None:
+    from importlib import resources
+
+    folder = resources.files("bot.i18n")
+    names = {
+        language: {e.name for e in folder.joinpath(language).iterdir() if e.name.endswith(".json")}
+        for language in LANGUAGES
+    }
+    assert names["ja"] == names["en"]

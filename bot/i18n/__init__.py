@@ -1,4 +1,7 @@
-"""Message catalogues: Japanese first, English twin, identical keys and placeholders."""
+"""Message catalogues: Japanese first, English twin, identical keys and placeholders.
+
+Each feature keeps its text in `ja/<feature>.json` and `en/<feature>.json`; a key may be
+defined in one file only."""
 
 from __future__ import annotations
 
@@ -13,9 +16,17 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 @cache
 def catalogue(language: Language) -> dict[str, str]:
-    text = resources.files(__name__).joinpath(f"{language}.json").read_text(encoding="utf-8")
-    data: dict[str, str] = json.loads(text)
-    return data
+    merged: dict[str, str] = {}
+    folder = resources.files(__name__).joinpath(language)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json"):
+            continue
+        data: dict[str, str] = json.loads(entry.read_text(encoding="utf-8"))
+        duplicated = merged.keys() & data.keys()
+        if duplicated:
+            raise ValueError(f"{language}/{entry.name} redefines {sorted(duplicated)}")
+        merged.update(data)
+    return merged
 
 
 def t(key: str, language: Language, /, **params: Any) -> str:
