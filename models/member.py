@@ -44,6 +44,11 @@ class Member(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(index=True)
     rules_version: Mapped[str | None] = mapped_column(String(32))
     rules_accepted_at: Mapped[datetime | None]
+    # Onboarding: each nudge is sent once, so each has its own "done" instant.
+    welcomed_at: Mapped[datetime | None]
+    introduced_at: Mapped[datetime | None]
+    intro_reminded_at: Mapped[datetime | None]
+    profile_nudged_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
