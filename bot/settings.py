@@ -71,6 +71,17 @@ class Settings(CoreSettings):
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
     review_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_REVIEW_CHANNEL"))
+    # Outgoing mail (applicants are not in Slack yet). No SMTP_HOST: emails wait in the outbox.
+    smtp_host: str | None = Field(default=None, validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
+    smtp_username: str | None = Field(default=None, validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(default=None, validation_alias=_env("SMTP_PASSWORD"))
+    smtp_starttls: bool = Field(default=True, validation_alias=_env("SMTP_STARTTLS"))
+    mail_from: str = Field(default="kyoso@localhost", validation_alias=_env("KYOSO_MAIL_FROM"))
+    # Where applicants reply to (the secretariat's mailbox).
+    mail_reply_to: str | None = Field(default=None, validation_alias=_env("KYOSO_MAIL_REPLY_TO"))
+    # Public base URL of this installation (links in emails, the registration page).
+    public_url: str | None = Field(default=None, validation_alias=_env("KYOSO_PUBLIC_URL"))
     scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
 
     @field_validator("slack_bot_token")
