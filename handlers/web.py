@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from waitress.server import TcpWSGIServer, create_server
 
-from bot.db import SessionFactory
+from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def build_web_app(bolt: App, session_factory: SessionFactory) -> Flask:
+def build_web_app(bolt: App, deps: Deps) -> Flask:
     web = Flask("kyoso")
     slack_handler = SlackRequestHandler(bolt)
 
@@ -32,7 +32,7 @@ def build_web_app(bolt: App, session_factory: SessionFactory) -> Flask:
     @web.get(HEALTH_PATH)
     def health() -> tuple[Response, int]:
         try:
-            with session_factory() as session:
+            with deps.session_factory() as session:
                 session.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             log.error("health check: database unavailable: %s", exc)

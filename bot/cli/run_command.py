@@ -17,7 +17,6 @@ from slack_sdk.errors import SlackClientError
 
 from bot.cli.common import configure_logging, fail, load_settings, open_database, upgrade_database
 from bot.clock import SystemClock
-from bot.db import SessionFactory
 from bot.settings import Settings
 from scheduler.jobs import JobContext
 from scheduler.lease import Lease
@@ -25,6 +24,8 @@ from scheduler.runner import LeaderElectedScheduler
 
 if TYPE_CHECKING:
     from slack_bolt import App
+
+    from handlers.deps import Deps
 
 log = logging.getLogger("kyoso")
 
@@ -62,7 +63,7 @@ def _run(_args: argparse.Namespace) -> int:
         if settings.socket_mode:
             _serve_socket_mode(kyoso.bolt, settings)
         else:
-            _serve_http(kyoso.bolt, settings, session_factory)
+            _serve_http(kyoso.bolt, kyoso.deps)
     finally:
         if elections is not None:
             elections.stop()
@@ -81,11 +82,12 @@ def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedSc
     return elections
 
 
-def _serve_http(bolt: App, settings: Settings, session_factory: SessionFactory) -> None:
+def _serve_http(bolt: App, deps: Deps) -> None:
+    settings = deps.settings
     from handlers.web import EVENTS_PATH, HttpServer, build_web_app
 
     server = HttpServer(
-        build_web_app(bolt, session_factory),
+        build_web_app(bolt, deps),
         host=settings.host,
         port=settings.port,
         threads=settings.http_threads,
