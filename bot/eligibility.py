@@ -233,7 +233,7 @@ _SECOND_LEVEL_JP = frozenset({"ac", "ad", "co", "ed", "go", "gr", "lg", "ne", "o
 _WWW = re.compile(r"www\d*")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # ASCII stand-ins for `lg` / `go` used as a parent of `.jp` (`city.x.1g.jp`)
-_LG_CONFUSABLES = frozenset({"1g", "ig", "l9", "lq", "1q", "i9", "iq", "|g"})
+_LG_CONFUSABLES = frozenset({"1g", "ig", "l9", "lq", "1q", "i9", "iq"})
 _GO_CONFUSABLES = frozenset({"g0", "qo", "q0", "9o", "90"})
 _LG_GO_JOINED = re.compile(r"(lg|go)[-_]?jp")
 
@@ -243,6 +243,23 @@ def _is_regional(labels: list[str]) -> bool:
         len(labels) >= 3
         and labels[-1] == "jp"
         and (labels[-2] in PREFECTURE_LABELS or labels[-2] in DESIGNATED_CITY_LABELS)
+    )
+
+
+def is_public_suffix(domain: str) -> bool:
+    """Names under which anyone may register (`jp`, `lg.jp`, `hokkaido.jp`, `co.jp`, `com`):
+    never a hint for one organisation."""
+    labels = domain.split(".")
+    if len(labels) == 1:
+        return True
+    return (
+        len(labels) == 2
+        and labels[1] == "jp"
+        and (
+            labels[0] in PREFECTURE_LABELS
+            or labels[0] in DESIGNATED_CITY_LABELS
+            or labels[0] in _SECOND_LEVEL_JP
+        )
     )
 
 
@@ -278,7 +295,8 @@ def organisation_domain(host: str) -> str | None:
         min_len = 2
     while len(labels) > min_len and _WWW.fullmatch(labels[0]):
         labels = labels[1:]
-    return ".".join(labels) if len(labels) >= min_len else None
+    domain = ".".join(labels)
+    return domain if len(labels) >= min_len and not is_public_suffix(domain) else None
 
 
 def _inferred_lg_domain(domain: str) -> str | None:
@@ -380,6 +398,8 @@ class OrganisationDirectory:
                     continue
                 slug = nfkc(row.slug).lower()
                 mail = normalise_email(row.domain).strip(".") if row.domain else None
+                if mail and is_public_suffix(mail):
+                    mail = None  # a hand-entered `go.jp` must not vouch for all of go.jp
                 self._by_slug[slug] = Agency(slug=slug, name=row.name, mail_domain=mail or None)
                 if mail:
                     self._agency_domains[mail] = slug

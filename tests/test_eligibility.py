@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -125,9 +126,14 @@ def test_master_data_domain_kinds() -> None:
         ("www.kuromatsunai.com", "kuromatsunai.com"),
         ("mombetsu.jp", "mombetsu.jp"),
         ("www.com", "www.com"),
+        # never a public suffix, whatever a hand-entered row says
+        ("hokkaido.jp", None),
+        ("co.jp", None),
+        ("www.hokkaido.jp", None),
+        ("com", None),
     ],
 )
-def test_organisation_domain_from_homepage_host(host: str, domain: str) -> None:
+def test_organisation_domain_from_homepage_host(host: str, domain: str | None) -> None:
     assert organisation_domain(host) == domain
 
 
@@ -183,6 +189,15 @@ def test_directory_from_plain_rows() -> None:
     assert match is not None and match.basis == "exact"
     assert directory.agency_for_domain("xxx.digital.go.jp") == directory.agency("digital")
     assert directory.local_governments_for_domain("sapporo.jp") is None
+    # a hand-entered row naming a public suffix vouches for nothing
+    loose = OrganisationDirectory(
+        [
+            replace(rows[0], code="012025", name="函館市", domain="hokkaido.jp"),
+            replace(rows[1], slug="courts", name="裁判所", domain="go.jp"),
+        ]
+    )
+    assert loose.local_governments_for_domain("city.hakodate.hokkaido.jp") is None
+    assert loose.agency_for_domain("courts.go.jp") is None
     result = decide(
         ApplicationInput("taro@city.hakodate.lg.jp", "山田 太郎"), directory, no_history
     )
