@@ -1,0 +1,192 @@
+"""Confidentiality and handling labels: 機密性2/3, 部外秘, 関係者限り, 【秘】…
+
+A label is flagged when it is used as a label, not when the classification scheme is being
+discussed. Used as a label means:
+- in brackets whose content is only labels (【機密性3】, (秘), [部外秘], 【取扱注意・機密性2】),
+  which always counts;
+- stamped at the start of a line (機密性3 / 取扱注意: …), or in a file name between delimiters;
+- or anywhere in prose, unless the sentence is about the scheme: the term is quoted
+  (「部外秘」と書かれた…), defined or compared (とは, の定義, の違い, 以上, 相当, に該当するか),
+  negated (ではありません, のない), a rule is stated about it (…は投稿しないでください,
+  …は了承が必要です), sharing is refused (…のため共有できません), or it is a question about
+  the rules (…共有してもいいですか?).
+Bare 秘 / 秘密 / マル秘 count only in brackets or stamped (秘密保持契約, 秘密にしておく and 秘訣 are
+prose); 極秘 counts in prose only before 資料/文書/扱い/情報… (not 極秘プロジェクト, 極秘裏).
+関係者限り / 庁内限り describing an event (…で開催, …の勉強会) is not a label. A stated consent
+of one's organisation (了承を得て…) clears the 機密性2-type labels, which the platform allows with
+consent; it never clears 機密性3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.detectors.context import Protected, line_start, sentence
+from bot.detectors.model import FindingKind, Hit, Rule, Severity
+
+_LEVEL = (
+    r"機密性[ ]?(?:(?:の)?(?:格付け?|区分|レベル|分類)[ ]?)?[:=]?[ ]?"
+    r"\(?(?P<lvl>III|II|I|[123])\)?(?P<sub>[A-Ca-c])?(?![0-9A-Za-z])(?:[ ]?(?:区分|レベル))?"
+)
+_TERMS = re.compile(
+    rf"(?P<level>{_LEVEL})"
+    r"|(?P<strong>要機密情報|取り?扱い?制限|取り?扱い?注意(?!事項|点|喚起|書)"
+    r"|関係者(?:限り?|外秘)|(?:庁|部|課|局|所|省|組織|団体)内(?:限り|限定)|[部課局社庁対]外秘)"
+    r"|(?P<secret>極秘(?!裏)|秘密文書)"
+    r"|(?P<stamp>秘密|丸秘|マル秘|秘)"
+)
+_QUICK = re.compile(r"機密|秘|扱|限|外秘")
+
+_OPEN = "【\\[(<《〈〔〖"
+_CLOSE = "】\\])>》〉〕〗"
+_BEFORE_BRACKET = re.compile(rf"(?:[{_OPEN}]|&lt;)(?P<inner>[^{_OPEN}{_CLOSE}\n]*)$")
+_AFTER_BRACKET = re.compile(rf"(?P<inner>[^{_OPEN}{_CLOSE}\n]*?)(?:[{_CLOSE}]|&gt;)")
+_PURE_LABEL = re.compile(r"[\s・、,/|:_\-+&]*")
+_QUOTES = {"「": "」", "『": "』", '"': '"', "“": "”", "'": "'", "‘": "’"}
+
+_LINE_PREFIX = re.compile(r"(?:[\s※■□◆◇●○・*\-•>#]|&gt;)*")  # bullets, bold, quote
+_STAMP_END = re.compile(r"$|[\s:|/_・*\-]", re.MULTILINE)
+# A stamp with nothing after it on its line, or a colon: a header, whatever follows.
+_STAMP_ALONE = re.compile(r"[ ]*(?:$|[:|])", re.MULTILINE)
+_FILE_DELIMITER = "_-. ()[]【】　"
+
+# Immediately after the term: the scheme is being defined, compared or negated.
+_AFTER_META = re.compile(
+    r"[ ]?(?:\)|」)?(?:の(?:情報|資料|文書|データ|もの|ファイル))?(?:の|は|を|が|も|に)?[ ]?"
+    r"(?:(?:取り?扱い?|扱い)(?:方|について|に関|は|の|を|が)|定義|範囲|考え方|判断|基準|運用|ルール"
+    r"|分類|区分|格付け?|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当|該当する(?:か|かどうか)"
+    r"|該当しない|該当せず|当たるか|あたるか|では(?:ない|なく|ありません)|じゃ(?:ない|なく|ありません)"
+    r"|でない|ない|なし|無し|含ま(?:れ)?(?:てい)?(?:ない|ず|ません)"
+    r"|と(?:書|記載|入っ|表示|あ|いう|いった|言|の(?:記載|表示)))"
+)
+_EVENT = re.compile(
+    r"[ ]?(?:で|の|と(?:して|し))?[ ]?(?:開催|実施|試行|運用|公開|配布|募集|参加|行|会議|説明会|勉強会"
+    r"|研修|イベント|会合|打ち?合わ?せ|ミーティング|取組|意見交換|検討会|懇談会|視察|セミナー)"
+)
+_SECRET_FOLLOW = re.compile(
+    r"[ ]?(?:文書|資料|扱い|情報|事項|です|につき|のため|とする|指定|案件|データ|ファイル)"
+)
+# A rule stated about the class: 機密性3の情報は投稿しないでください / 機密性2は了承が必要です.
+_TOPIC = re.compile(r"(?:の(?:情報|資料|文書|データ|もの))?(?:は|も)")
+_RULE_WORDS = re.compile(
+    r"必要|要する|できる|できます|できない|できません|可能|不可|禁止|厳禁|NG|ダメ|だめ|扱え|扱わ"
+    r"|投稿し|共有し|ご遠慮|控え|避け|ように|べき|なければ|いけない|なりません"
+)
+_REFUSAL = re.compile(
+    r"(?:扱え|扱わ|投稿|掲載|共有|公開|アップ|載せ|貼|添付|送信|お伝え|お見せ|説明|開示|出せ|入力)"
+    r"[^。!?\n]{0,8}?(?:ない|ません|不可|禁止|厳禁|NG|ダメ|控え|遠慮|避け|割愛)"
+    r"|禁止|厳禁|割愛|差し控え"
+)
+_QUESTION = re.compile(r"\?|(?:です|ます|でしょう|ません)か")
+_QUESTION_ABOUT_RULES = re.compile(
+    r"違い|定義|とは|該当|判断|扱|投稿|共有|掲載|載せ|アップ|貼|ルール|基準|いい|よい|良い|大丈夫"
+    r"|問題な|可能|OK|構わ|差し支え|べき"
+)
+_SCHEME_WORDS = re.compile(
+    r"格付|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
+)
+_CONSENT = re.compile(
+    r"(?:了承|承認|許可|同意|決裁)(?:を得|を取|を受|済|を?もら|を?いただ|取得|[をが]?(?:得て|取って))"
+)
+
+_LEVEL_DIGIT = {"III": "3", "II": "2", "I": "1"}
+
+
+def detect(text: str, protected: Protected, *, file_name: bool = False) -> Iterator[Hit]:
+    if not _QUICK.search(text):
+        return
+    consent = _CONSENT.search(text) is not None
+    for match in _TERMS.finditer(text):
+        start, end = match.span()
+        if protected.covers(start, end):
+            continue
+        group = match.lastgroup or ""
+        level = ""
+        if group == "level":
+            level = _LEVEL_DIGIT.get(match.group("lvl"), match.group("lvl"))
+            if level == "1":
+                continue
+        decision = _decide(text, match, group, file_name)
+        if decision is None:
+            continue
+        if level == "3":
+            kind, rule, severity = (
+                FindingKind.CONFIDENTIALITY_3,
+                Rule.CONFIDENTIALITY_3,
+                Severity.CASE,
+            )
+        else:
+            kind, severity = FindingKind.CONFIDENTIALITY_LABEL, Severity.WARN
+            rule = (
+                Rule.CONFIDENTIALITY_3 if group in ("secret", "stamp") else Rule.CONFIDENTIALITY_2
+            )
+            if rule is Rule.CONFIDENTIALITY_2 and consent:
+                continue
+        label = f"機密性{level}{(match.group('sub') or '').upper()}" if level else match.group()
+        yield Hit(kind, rule, severity, start, end, label, decision)
+
+
+def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> float | None:
+    """Confidence that this occurrence is used as a label, or None when it is not."""
+    start, end = match.span()
+    closing = _bracket_end(text, start, end)
+    if closing >= 0:  # a label, unless it is mentioned: （取扱注意）とありますが…
+        return None if _AFTER_META.match(text, closing) else 0.95
+    stamped = _stamped(text, start, end, file_name)
+    if group == "stamp":
+        return 0.9 if stamped else None
+    secret_word = group == "secret" and match.group() == "極秘"
+    if secret_word and not stamped and not _SECRET_FOLLOW.match(text, end):
+        return None
+    if _quoted(text, start, end):
+        return None
+    if _AFTER_META.match(text, end):
+        return None
+    if group == "strong" and ("限" in match.group()) and _EVENT.match(text, end):
+        return None
+    if stamped and _STAMP_ALONE.match(text, end):
+        return 0.9
+    sentence_start, sentence_end = sentence(text, start, end)
+    topic = _TOPIC.match(text, end)
+    if topic and _RULE_WORDS.search(text, topic.end(), sentence_end):
+        return None
+    if _REFUSAL.search(text, end, sentence_end):
+        return None
+    whole = text[sentence_start:sentence_end]
+    if _QUESTION.search(whole) and _QUESTION_ABOUT_RULES.search(whole):
+        return None
+    if _SCHEME_WORDS.search(whole):
+        return None
+    return 0.9 if stamped else 0.8
+
+
+def _bracket_end(text: str, start: int, end: int) -> int:
+    """Offset after the closing bracket when the term sits in brackets holding only labels,
+    else -1."""
+    before = _BEFORE_BRACKET.search(text, max(0, start - 16), start)
+    if before is None:
+        return -1
+    after = _AFTER_BRACKET.match(text, end, min(len(text), end + 16))
+    if after is None:
+        return -1
+    inner = before.group("inner") + after.group("inner")
+    return after.end() if _PURE_LABEL.fullmatch(_TERMS.sub("", inner)) else -1
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    if start == 0 or end >= len(text):
+        return False
+    closing = _QUOTES.get(text[start - 1])
+    return closing is not None and text[end] == closing
+
+
+def _stamped(text: str, start: int, end: int, file_name: bool) -> bool:
+    if file_name:
+        before_ok = start == 0 or text[start - 1] in _FILE_DELIMITER
+        after_ok = end == len(text) or text[end] in _FILE_DELIMITER
+        return before_ok and after_ok
+    prefix_start = line_start(text, start)
+    if _LINE_PREFIX.fullmatch(text, prefix_start, start) is None:
+        return False
+    return _STAMP_END.match(text, end) is not None

@@ -1,0 +1,137 @@
+"""マイナンバー (個人番号): 12 digits whose last digit is the official check digit.
+
+The check digit (番号法施行令 第8条; the formula is in 総務省令第85号 (平成26年) 第5条):
+P_n is the n-th of the first eleven digits counted from the RIGHT (n = 1 is the digit just
+before the check digit), Q_n = n + 1 for 1 ≤ n ≤ 6 and n − 5 for 7 ≤ n ≤ 11; the check digit
+is 11 − (Σ P_n × Q_n mod 11), or 0 when the remainder is 0 or 1. Read from the left, the
+weights are 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2 (the tests check that both readings agree).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.detectors.context import HYPHENS, Protected, nearest_before
+from bot.detectors.model import FindingKind, Hit, Rule, Severity
+
+MASKED = "マイナンバー（12桁）"
+
+_SEPARATORS = f" {HYPHENS}"
+_CANDIDATE = re.compile(
+    # Not glued to other digits, directly or through one separator (card numbers, 法人番号).
+    rf"(?<![0-9])(?<![0-9][{_SEPARATORS}./,])"
+    rf"(?P<a>[0-9]{{4}})(?P<sep>[{_SEPARATORS}]?)(?P<b>[0-9]{{4}})(?P=sep)(?P<c>[0-9]{{4}})"
+    rf"(?![0-9])(?![{_SEPARATORS}./,][0-9])"
+)
+_POSITIVE = re.compile(r"マイナンバー|マイナ番号|個人番号|my ?number|個人no", re.IGNORECASE)
+# Labels of other 12-digit numbers: when one of these is closer than a My Number word, the
+# number is that other thing (order, parcel, account, meeting numbers…).
+_NEGATIVE = re.compile(
+    r"法人番号|会社法人等番号|電話|携帯|注文|発注|受注|受付|口座|会員|お客様番号|顧客|管理番号|伝票"
+    r"|送り状|追跡|配送|問い?合わ?せ番号|整理番号|請求|契約番号|案件番号|申請番号|品番|型番"
+    r"|製造番号|シリアル|登録番号|免許|保険証|被保険者|年金|証券|会議|ミーティング|パスコード"
+    r"|(?<![a-z])(?:tel|fax|jan|isbn|id|no)(?![a-z])",
+    re.IGNORECASE,
+)
+# Without a My Number word: glued to an identifier (ARN "::", "id=", "ID1234…") or followed by a
+# unit (件, 円, bytes…), twelve digits are an account ID or a quantity, not a person.
+_IDENTIFIER_BEFORE = re.compile(r"(?:::|[A-Za-z_=])$")
+_UNIT_AFTER = re.compile(
+    r"[ ]?(?:円|件|人|個|枚|回|台|秒|行|桁|バイト|bytes?|[kmgt]b)", re.IGNORECASE
+)
+_REACH_BEFORE = 24
+_REACH_AFTER = 12
+
+
+def check_digit(first_eleven: str) -> int:
+    """The official check digit, computed as the regulation states it (n counts from the right)."""
+    if len(first_eleven) != 11 or not first_eleven.isascii() or not first_eleven.isdigit():
+        raise ValueError("eleven ASCII digits expected")
+    total = 0
+    for n in range(1, 12):
+        p_n = int(first_eleven[11 - n])
+        q_n = n + 1 if n <= 6 else n - 5
+        total += p_n * q_n
+    remainder = total % 11
+    return 0 if remainder <= 1 else 11 - remainder
+
+
+def is_valid(digits: str) -> bool:
+    """True for twelve ASCII digits whose last digit is the check digit."""
+    if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
+        return False
+    return check_digit(digits[:11]) == int(digits[11])
+
+
+def _looks_like_timestamp(digits: str) -> bool:
+    """YYYYMMDDhhmm, as in log lines and file names."""
+    year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+    hour, minute = int(digits[8:10]), int(digits[10:12])
+    return (
+        1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    start: int
+    end: int
+    digits: str
+    valid: bool
+    context: int  # +1 a My Number word is the closest label, -1 another number's label, 0 none
+
+
+def candidates(text: str, protected: Protected) -> Iterator[Candidate]:
+    """Every 12-digit group in normalised text, outside URLs, with its check and context."""
+    for match in _CANDIDATE.finditer(text):
+        start, end = match.span()
+        if protected.covers(start, end):
+            continue
+        digits = match.group("a") + match.group("b") + match.group("c")
+        positive = nearest_before(text, start, _POSITIVE, _REACH_BEFORE)
+        negative = nearest_before(text, start, _NEGATIVE, _REACH_BEFORE)
+        if positive >= 0 and positive >= negative:  # on a tie (個人No) the My Number word wins
+            context = 1
+        elif negative > positive:
+            context = -1
+        elif _POSITIVE.search(text, end, min(len(text), end + _REACH_AFTER)):
+            context = 1
+        else:
+            context = 0
+        yield Candidate(start, end, digits, is_valid(digits), context)
+
+
+def detect(text: str, protected: Protected) -> Iterator[Hit]:
+    for candidate in candidates(text, protected):
+        if not candidate.valid or candidate.context < 0:
+            continue
+        if candidate.context == 0 and _not_a_person(text, candidate):
+            continue
+        yield Hit(
+            FindingKind.MY_NUMBER,
+            Rule.PERSONAL_INFORMATION,
+            Severity.CASE,
+            candidate.start,
+            candidate.end,
+            MASKED,
+            0.97 if candidate.context > 0 else 0.6,
+        )
+
+
+def _not_a_person(text: str, candidate: Candidate) -> bool:
+    return (
+        len(set(candidate.digits)) == 1
+        or _looks_like_timestamp(candidate.digits)
+        or _IDENTIFIER_BEFORE.search(text, max(0, candidate.start - 2), candidate.start) is not None
+        or _UNIT_AFTER.match(text, candidate.end) is not None
+    )
+
+
+def mask_spans(text: str, protected: Protected) -> Iterator[tuple[int, int]]:
+    """Wider than detect(), for excerpts: any number passing the check digit whatever its
+    label, and any 12 digits next to a My Number word even with a typo in them."""
+    for candidate in candidates(text, protected):
+        if candidate.valid or candidate.context > 0:
+            yield candidate.start, candidate.end
