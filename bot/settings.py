@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SCIM_URL = "https://api.slack.com/scim/v2/"
@@ -82,6 +82,10 @@ class Settings(CoreSettings):
     mail_reply_to: str | None = Field(default=None, validation_alias=_env("KYOSO_MAIL_REPLY_TO"))
     # Public base URL of this installation (links in emails, the registration page).
     public_url: str | None = Field(default=None, validation_alias=_env("KYOSO_PUBLIC_URL"))
+    # With an Enterprise admin token, approved applicants are invited to these channels.
+    invite_channel_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("KYOSO_INVITE_CHANNELS")
+    )
     scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
 
     @field_validator("slack_bot_token")
@@ -111,6 +115,13 @@ class Settings(CoreSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("invite_channel_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("review_channel")
     @classmethod

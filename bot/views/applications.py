@@ -1,0 +1,181 @@
+"""The secretariat's review message for one application, and its modals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.i18n import Language, t
+from bot.text import escape_mrkdwn
+from bot.timefmt import slack_date
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    public_id: str
+    name: str
+    email: str
+    organisation: str | None  # e.g. "北海道 札幌市（011002）"
+    department: str | None
+    submitted_at: datetime
+    source: str
+    outcome: str
+    reasons: tuple[str, ...]  # already rendered in the review language
+    is_reapplication: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # ApplicationStatus value
+    actor: str  # Slack user id or "system"
+    at: datetime
+    reason: str | None = None
+
+
+def _mention(actor: str) -> str:
+    return f"<@{actor}>" if actor[:1] in ("U", "W") else escape_mrkdwn(actor)
+
+
+def review_blocks(
+    item: ReviewItem,
+    language: Language,
+    *,
+    decisions: tuple[Decision, ...] = (),
+    open_for_decision: bool = True,
+    awaiting_invitation: bool = False,
+) -> list[Block]:
+    def label(key: str) -> str:
+        return t(f"applications.review.{key}", language)
+
+    organisation = item.organisation or label("organisation_unknown")
+    fields = [
+        MarkdownTextObject(text=f"*{label('name')}*\n{escape_mrkdwn(item.name)}"),
+        MarkdownTextObject(text=f"*{label('email')}*\n{escape_mrkdwn(item.email)}"),
+        MarkdownTextObject(text=f"*{label('organisation')}*\n{escape_mrkdwn(organisation)}"),
+        MarkdownTextObject(
+            text=f"*{label('department')}*\n{escape_mrkdwn(item.department or '—')}"
+        ),
+        MarkdownTextObject(
+            text=f"*{label('submitted')}*\n{slack_date(item.submitted_at)}"
+            f"（{label('source.' + item.source)}）"
+        ),
+    ]
+    verdict = t(f"applications.outcome.{item.outcome}", language)
+    reasons = "\n".join(f"• {escape_mrkdwn(r)}" for r in item.reasons)
+    blocks: list[Block] = [
+        HeaderBlock(text=label("title")),
+        SectionBlock(fields=fields),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*{label('verdict')}*: {verdict}\n{reasons}"[:3000])
+        ),
+    ]
+    if item.is_reapplication:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=label("reapplication"))]))
+    for decision in decisions:
+        text = t(
+            f"applications.decided.{decision.status}",
+            language,
+            actor=_mention(decision.actor),
+            at=slack_date(decision.at),
+            reason=escape_mrkdwn(decision.reason or ""),
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text[:3000])]))
+    if open_for_decision:
+        blocks.append(_decision_buttons(item, language))
+    elif awaiting_invitation:
+        todo = t("applications.invite.todo", language, email=escape_mrkdwn(item.email))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=todo)))
+        blocks.append(
+            ActionsBlock(
+                block_id=ids.APPLICATION_REVIEW_BLOCK,
+                elements=[
+                    ButtonElement(
+                        text=t("applications.button.mark_invited", language),
+                        action_id=ids.APPLICATION_MARK_INVITED,
+                        value=item.public_id,
+                    )
+                ],
+            )
+        )
+    return blocks
+
+
+def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:
+    confirm = ConfirmObject(
+        title=t("applications.confirm.title", language),
+        text=t("applications.confirm.text", language, name=item.name[:100]),
+        confirm=t("applications.confirm.yes", language),
+        deny=t("applications.confirm.no", language),
+    )
+    return ActionsBlock(
+        block_id=ids.APPLICATION_REVIEW_BLOCK,
+        elements=[
+            ButtonElement(
+                text=t("applications.button.approve", language),
+                action_id=ids.APPLICATION_APPROVE,
+                value=item.public_id,
+                style="primary",
+                confirm=confirm,
+            ),
+            ButtonElement(
+                text=t("applications.button.reject", language),
+                action_id=ids.APPLICATION_REJECT,
+                value=item.public_id,
+                style="danger",
+            ),
+            ButtonElement(
+                text=t("applications.button.request_info", language),
+                action_id=ids.APPLICATION_REQUEST_INFO,
+                value=item.public_id,
+            ),
+        ],
+    )
+
+
+def reason_modal(
+    *, callback_id: str, public_id: str, language: Language, title_key: str, label_key: str
+) -> View:
+    """Asks the secretariat for a reason; the application's id rides in private_metadata."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        private_metadata=public_id,
+        title=t(title_key, language),
+        submit=t("applications.modal.submit", language),
+        close=t("applications.modal.cancel", language),
+        blocks=[
+            InputBlock(
+                block_id=ids.APPLICATION_REASON_BLOCK,
+                label=t(label_key, language),
+                element=PlainTextInputElement(
+                    action_id=ids.APPLICATION_REASON_INPUT, multiline=True, max_length=2000
+                ),
+            )
+        ],
+    )
+
+
+def fallback_text(item: ReviewItem, language: Language) -> str:
+    """Notification text for clients that do not render blocks."""
+    title = t("applications.review.title", language)
+    return f"{title}: {escape_mrkdwn(item.name)} ({escape_mrkdwn(item.email)})"
+
+
+def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]

@@ -1,0 +1,214 @@
+"""The secretariat's review of applications in the review channel."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+
+from bot import ids
+from bot.i18n import Language, t
+from bot.services import applications, members
+from bot.services.application_review import decisions_of, review_item
+from bot.views.applications import fallback_text, reason_modal, review_blocks, to_dicts
+from handlers.deps import Deps
+from models import Application, ApplicationStatus, Role
+
+log = logging.getLogger(__name__)
+
+_OPEN_FOR_DECISION = (ApplicationStatus.PENDING, ApplicationStatus.INFO_REQUESTED)
+
+
+def _message(deps: Deps, public_id: str) -> tuple[Application, list[dict[str, Any]], str]:
+    language = deps.settings.default_locale
+    with deps.session_factory() as session:
+        application = applications.get(session, public_id)
+        item = review_item(session, application, language)
+        blocks = review_blocks(
+            item,
+            language,
+            decisions=decisions_of(session, public_id),
+            open_for_decision=application.status in _OPEN_FOR_DECISION,
+            awaiting_invitation=application.status is ApplicationStatus.APPROVED,
+        )
+    return application, to_dicts(blocks), fallback_text(item, language)
+
+
+def post_for_review(deps: Deps, public_id: str) -> None:
+    """Post a new application to the review channel (once; the message is then updated)."""
+    channel = deps.settings.review_channel
+    if channel is None:
+        log.warning("KYOSO_REVIEW_CHANNEL is not set: application %s awaits review", public_id)
+        return
+    application, blocks, text = _message(deps, public_id)
+    if application.review_message_ts:
+        return
+    posted = deps.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
+    with deps.session_factory.begin() as session:
+        session.execute(
+            update(Application)
+            .where(Application.public_id == public_id, Application.review_message_ts.is_(None))
+            .values(review_channel_id=posted["channel"], review_message_ts=posted["ts"])
+        )
+
+
+def refresh_review_message(deps: Deps, public_id: str) -> None:
+    application, blocks, text = _message(deps, public_id)
+    if not (application.review_channel_id and application.review_message_ts):
+        post_for_review(deps, public_id)
+        return
+    deps.client.chat_update(
+        channel=application.review_channel_id,
+        ts=application.review_message_ts,
+        blocks=blocks,
+        text=text,
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    language: Language = deps.settings.default_locale
+
+    def is_secretariat(user_id: str) -> bool:
+        with deps.session_factory() as session:
+            return members.has_role(session, user_id, Role.SECRETARIAT)
+
+    def refuse(respond: Respond, key: str, **params: str) -> None:
+        respond(text=t(key, language, **params), response_type="ephemeral", replace_original=False)
+
+    def already(respond: Respond, exc: applications.AlreadyDecided) -> None:
+        status = t(f"applications.status.{exc.application.status.value}", language)
+        refuse(respond, "applications.already_decided", status=status)
+
+    @app.action(ids.APPLICATION_APPROVE)
+    def on_approve(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        actor, public_id = body["user"]["id"], action["value"]
+        with deps.session_factory.begin() as session:
+            # Authorise on arrival: a button in a channel is no permission.
+            if not members.has_role(session, actor, Role.SECRETARIAT):
+                refuse(respond, "applications.not_secretariat")
+                return
+            try:
+                applications.approve(session, clock=deps.clock, public_id=public_id, actor=actor)
+            except applications.AlreadyDecided as exc:
+                already(respond, exc)
+                return
+        invite(deps, public_id)
+        refresh_review_message(deps, public_id)
+
+    @app.action(ids.APPLICATION_MARK_INVITED)
+    def on_mark_invited(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        actor, public_id = body["user"]["id"], action["value"]
+        with deps.session_factory.begin() as session:
+            if not members.has_role(session, actor, Role.SECRETARIAT):
+                refuse(respond, "applications.not_secretariat")
+                return
+            try:
+                applications.mark_invited(
+                    session, clock=deps.clock, public_id=public_id, actor=actor
+                )
+            except applications.AlreadyDecided as exc:
+                already(respond, exc)
+                return
+        refresh_review_message(deps, public_id)
+
+    def open_reason_modal(
+        body: dict[str, Any], action: dict[str, Any], respond: Respond, callback_id: str, kind: str
+    ) -> None:
+        if not is_secretariat(body["user"]["id"]):
+            refuse(respond, "applications.not_secretariat")
+            return
+        view = reason_modal(
+            callback_id=callback_id,
+            public_id=action["value"],
+            language=language,
+            title_key=f"applications.modal.{kind}.title",
+            label_key=f"applications.modal.{kind}.label",
+        )
+        deps.client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+    @app.action(ids.APPLICATION_REJECT)
+    def on_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        open_reason_modal(body, action, respond, ids.APPLICATION_REJECT_MODAL, "reject")
+
+    @app.action(ids.APPLICATION_REQUEST_INFO)
+    def on_request_info(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        open_reason_modal(body, action, respond, ids.APPLICATION_INFO_MODAL, "info")
+
+    def decide_with_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], kind: str) -> None:
+        actor, public_id = body["user"]["id"], view["private_metadata"]
+        values = view["state"]["values"][ids.APPLICATION_REASON_BLOCK]
+        reason = (values[ids.APPLICATION_REASON_INPUT].get("value") or "").strip()
+
+        def error(key: str, **params: str) -> None:
+            ack(
+                response_action="errors",
+                errors={ids.APPLICATION_REASON_BLOCK: t(key, language, **params)},
+            )
+
+        if not reason:
+            error("applications.modal.reason_required")
+            return
+        with deps.session_factory.begin() as session:
+            if not members.has_role(session, actor, Role.SECRETARIAT):
+                error("applications.not_secretariat")
+                return
+            try:
+                if kind == "reject":
+                    applications.reject(
+                        session, clock=deps.clock, public_id=public_id, actor=actor, reason=reason
+                    )
+                else:
+                    applications.request_info(
+                        session, clock=deps.clock, public_id=public_id, actor=actor, message=reason
+                    )
+            except applications.AlreadyDecided as exc:
+                status = t(f"applications.status.{exc.application.status.value}", language)
+                error("applications.already_decided", status=status)
+                return
+        ack()
+        refresh_review_message(deps, public_id)
+
+    @app.view(ids.APPLICATION_REJECT_MODAL)
+    def on_reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        decide_with_reason(ack, body, view, "reject")
+
+    @app.view(ids.APPLICATION_INFO_MODAL)
+    def on_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        decide_with_reason(ack, body, view, "info")
+
+
+def invite(deps: Deps, public_id: str) -> None:
+    """Invite through the admin API when an Enterprise admin token allows it.
+
+    Without one (or when Slack refuses), the review message keeps a to-do for the
+    secretariat: invite by hand, then press "Mark as invited"."""
+    admin = deps.admin_client
+    channels = deps.settings.invite_channel_ids
+    if admin is None or not channels:
+        return
+    with deps.session_factory() as session:
+        application = applications.get(session, public_id)
+        email, name = application.email, application.name
+    try:
+        team_id = admin.auth_test()["team_id"]
+        admin.admin_users_invite(
+            team_id=team_id, email=email, channel_ids=channels, real_name=name, resend=True
+        )
+    except SlackApiError as exc:
+        log.warning("admin.users.invite failed for %s: %s", public_id, exc.response.get("error"))
+        return
+    with deps.session_factory.begin() as session:
+        applications.mark_invited(session, clock=deps.clock, public_id=public_id, actor="system")
