@@ -6,11 +6,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.business_days import business_days_between
 from bot.clock import Clock
 from bot.eligibility import (
     ApplicationInput,
@@ -320,3 +322,39 @@ def awaiting_decision(session: Session, *, submitted_before: datetime) -> list[A
             .order_by(Application.submitted_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    application: Application
+    business_days: int
+
+
+def overdue_for_reminder(
+    session: Session, *, clock: Clock, zone: ZoneInfo, after_business_days: int = 2
+) -> list[Overdue]:
+    """Undecided applications older than N business days, not yet reminded today (JST).
+
+    Applicants are promised an answer within 3 business days; reminding from the second
+    keeps the promise even when a reminder is read late."""
+    now = clock.now()
+    today = now.astimezone(zone).date()
+    overdue = []
+    for application in awaiting_decision(session, submitted_before=now):
+        reminded = application.last_reminded_at
+        if reminded is not None and reminded.astimezone(zone).date() == today:
+            continue
+        submitted = application.submitted_at.astimezone(zone).date()
+        days = business_days_between(submitted, today)
+        if days >= after_business_days:
+            overdue.append(Overdue(application=application, business_days=days))
+    return overdue
+
+
+def mark_reminded(session: Session, *, clock: Clock, public_ids: Sequence[str]) -> None:
+    if public_ids:
+        session.execute(
+            update(Application)
+            .where(Application.public_id.in_(public_ids))
+            .values(last_reminded_at=clock.now())
+        )
