@@ -12,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.locale import LocaleResolver
 from bot.services.activity import ActivityRecorder
+from bot.services.mail import MailWorker, SmtpSender
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from handlers.deps import Deps
@@ -24,10 +25,12 @@ class Kyoso:
 
     def start_background_work(self) -> None:
         self.deps.activity.start()
+        self.deps.mail.start()
 
     def close(self) -> None:
         """Flush what is buffered; call once the server has stopped taking requests."""
         self.deps.activity.stop()
+        self.deps.mail.stop()
 
 
 def build_deps(
@@ -44,10 +47,11 @@ def build_deps(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url
         )
     admin_token = settings.slack_admin_user_token
+    clock = clock or SystemClock()
     return Deps(
         settings=settings,
         session_factory=session_factory,
-        clock=clock or SystemClock(),
+        clock=clock,
         client=client,
         admin_client=(
             make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
@@ -58,6 +62,7 @@ def build_deps(
             client=client, session_factory=session_factory, default=settings.default_locale
         ),
         activity=ActivityRecorder(session_factory),
+        mail=MailWorker(session_factory, SmtpSender(settings, clock=clock), clock=clock),
     )
 
 

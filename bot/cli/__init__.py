@@ -6,7 +6,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import db_commands, doctor_command, jobs_commands, roles_commands, run_command
+from bot.cli import (
+    applications_commands,
+    db_commands,
+    doctor_command,
+    jobs_commands,
+    roles_commands,
+    rules_commands,
+    run_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser(commands)
     jobs_commands.add_parser(commands)
     roles_commands.add_parser(commands)
+    rules_commands.add_parser(commands)
+    applications_commands.add_parser(commands)
     return parser
 
 

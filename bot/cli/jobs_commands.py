@@ -16,6 +16,8 @@ from bot.cli.common import (
     open_database,
 )
 from bot.clock import Clock, FixedClock, SystemClock
+from bot.services.mail import SmtpSender
+from bot.slack_client import make_web_client
 from scheduler.jobs import JOBS, JobContext, UnknownJob, find_job
 
 
@@ -65,6 +67,12 @@ def _run(args: argparse.Namespace) -> int:
         names = ", ".join(j.id for j in JOBS)
         fail(f"ジョブ {args.name} はありません / no job {args.name}. Jobs: {names}", code=1)
     clock: Clock = FixedClock(args.now) if args.now else SystemClock()
-    context = JobContext(session_factory=open_database(settings.database_url), clock=clock)
+    context = JobContext(
+        session_factory=open_database(settings.database_url),
+        clock=clock,
+        mail_sender=SmtpSender(settings, clock=clock),
+        client=make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
+        settings=settings,
+    )
     print(json.dumps({"job": job.id, "now": clock.now().isoformat(), **job.run(context)}))
     return 0

@@ -57,7 +57,14 @@ def _run(_args: argparse.Namespace) -> int:
             f"Slack（{settings.slack_api_url}）に接続できませんでした。ネットワークと SLACK_API_URL を確認してください。\n"
             f"Could not reach Slack at {settings.slack_api_url}; check the network and SLACK_API_URL. ({exc})"
         )
-    elections = _start_scheduler(settings, JobContext(session_factory=session_factory, clock=clock))
+    context = JobContext(
+        session_factory=session_factory,
+        clock=clock,
+        mail_sender=kyoso.deps.mail.sender,
+        client=kyoso.deps.client,
+        settings=settings,
+    )
+    elections = _start_scheduler(settings, context)
     kyoso.start_background_work()
     try:
         if settings.socket_mode:

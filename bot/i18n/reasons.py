@@ -59,6 +59,4 @@ def reason_text(code: ReasonCode | str, params: Mapping[str, object], language: 
 def stored_reason_text(reason: Mapping[str, object], language: Language) -> str:
     """The same for a reason as `applications.reason_to_json` stored it."""
     params = reason.get("params")
-    return reason_text(
-        str(reason["code"]), params if isinstance(params, Mapping) else {}, language
-    )
+    return reason_text(str(reason["code"]), params if isinstance(params, Mapping) else {}, language)

@@ -47,9 +47,7 @@ def serve_kyoso(
     settings: Settings, *, session_factory: SessionFactory, clock: Clock
 ) -> Iterator[RunningKyoso]:
     kyoso = create_app(settings, session_factory=session_factory, clock=clock)
-    server = HttpServer(
-        build_web_app(kyoso.bolt, kyoso.deps), host="127.0.0.1", port=0, threads=8
-    )
+    server = HttpServer(build_web_app(kyoso.bolt, kyoso.deps), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.serve, name="kyoso-http", daemon=True)
     thread.start()
     kyoso.start_background_work()

@@ -1,0 +1,289 @@
+"""`kyoso applications`: import an existing form's CSV export; post what awaits review.
+
+    kyoso applications import FILE.csv [--dry-run] [--no-email] [--lang ja|en]
+    kyoso applications post-reviews
+
+Exit codes: 0 when the file was read (even if rows were refused or invalid: the table says
+which and why), 2 when it could not be read or its columns are not understood (the message
+says how to fix it, in Japanese and English) or the database is not migrated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.cli.common import EXIT_CONFIG, load_core_settings, open_database
+from bot.clock import SystemClock
+from bot.db import SessionFactory
+from bot.eligibility import OrganisationDirectory, Outcome
+from bot.i18n import LANGUAGES, Language, t
+from bot.services import application_import as importer
+from bot.services import rules
+from bot.services.application_import import Column, ImportFileError, RowResult, RowStatus
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from handlers.deps import Deps
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("applications", help="参加申請 / applications to join")
+    actions = parser.add_subparsers(dest="applications_command", required=True, metavar="ACTION")
+
+    imports = actions.add_parser(
+        "import",
+        help="既存フォームの CSV を取り込む / import an existing form's CSV export",
+        description="既存フォームの CSV（UTF-8 / Shift_JIS）から参加申請を取り込みます。"
+        " / Import applications from an existing form's CSV export (UTF-8 or Shift_JIS).",
+    )
+    imports.add_argument("file", type=Path, metavar="FILE.csv")
+    imports.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="判定だけして保存しない / decide every row but store nothing",
+    )
+    imports.add_argument(
+        "--no-email",
+        action="store_true",
+        help="受付のお知らせメールを送らない / do not email applicants that they were received",
+    )
+    imports.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="表の言語（既定: KYOSO_DEFAULT_LOCALE）/ language of the report",
+    )
+    imports.set_defaults(handler=_import)
+
+    post = actions.add_parser(
+        "post-reviews",
+        help="レビュー待ちの申請をレビューチャンネルに投稿 / post applications not yet in the "
+        "review channel",
+    )
+    post.add_argument("--lang", choices=LANGUAGES)
+    post.set_defaults(handler=_post_reviews)
+
+
+def _both(key: str, **params: str) -> str:
+    return "\n".join(t(key, language, **params) for language in LANGUAGES)
+
+
+def _accepted_columns() -> str:
+    lines = [_both("registration.import.file.accepted_columns")]
+    for column, aliases in importer.HEADER_ALIASES.items():
+        label = " / ".join(
+            t(f"registration.import.column.{column.value}", lang) for lang in LANGUAGES
+        )
+        lines.append(f"  {label}: {', '.join(aliases)}")
+    return "\n".join(lines)
+
+
+def _import(args: argparse.Namespace) -> int:
+    core = load_core_settings()
+    language: Language = args.lang or core.default_locale
+    try:
+        csv_file = importer.read_path(args.file)
+    except ImportFileError as error:
+        print("\n".join(error.message(lang) for lang in LANGUAGES), file=sys.stderr)
+        if error.problem in (
+            importer.FileProblem.UNKNOWN_COLUMNS,
+            importer.FileProblem.MISSING_COLUMNS,
+        ):
+            print(_accepted_columns(), file=sys.stderr)
+        return EXIT_CONFIG
+    session_factory = open_database(core.database_url)
+    clock = SystemClock()
+    directory = OrganisationDirectory.from_master_data()
+    with session_factory() as session:
+        rules_version = rules.current_version(session)
+
+    results: list[RowResult] = []
+    if args.dry_run:
+        # One transaction, rolled back: later rows see earlier ones (a duplicate in the file
+        # is reported as it would be), and nothing is kept.
+        with session_factory() as session:
+            for row in csv_file.rows:
+                results.append(
+                    importer.import_row(
+                        session,
+                        clock=clock,
+                        directory=directory,
+                        csv_file=csv_file,
+                        row=row,
+                        rules_version=rules_version,
+                        queue_email=False,
+                    )
+                )
+            session.rollback()
+    else:
+        for row in csv_file.rows:  # one transaction per row: what was accepted stays
+            with session_factory.begin() as session:
+                results.append(
+                    importer.import_row(
+                        session,
+                        clock=clock,
+                        directory=directory,
+                        csv_file=csv_file,
+                        row=row,
+                        rules_version=rules_version,
+                        queue_email=not args.no_email,
+                    )
+                )
+
+    print(render_table(results, language))
+    print()
+    print(_summary(args.file, csv_file, results, language, dry_run=args.dry_run))
+    if args.no_email and not args.dry_run:
+        print(t("registration.import.summary.no_email", language))
+    accepted = [r.public_id for r in results if r.status is RowStatus.ACCEPTED and r.public_id]
+    if accepted and not args.dry_run:
+        print(_post(session_factory, accepted, language))
+    return 0
+
+
+def _summary(
+    path: Path,
+    csv_file: importer.CsvFile,
+    results: Sequence[RowResult],
+    language: Language,
+    *,
+    dry_run: bool,
+) -> str:
+    counts = Counter(r.status for r in results)
+    manual = sum(1 for r in results if r.outcome is Outcome.MANUAL_REVIEW)
+    lines = [
+        t(
+            "registration.import.summary.read",
+            language,
+            path=str(path),
+            rows=str(len(csv_file.rows)),
+            encoding=t(f"registration.import.encoding.{csv_file.encoding}", language),
+        ),
+        t(
+            "registration.import.summary.counts",
+            language,
+            accepted=str(counts[RowStatus.ACCEPTED]),
+            manual=str(manual),
+            refused=str(counts[RowStatus.REFUSED]),
+            invalid=str(counts[RowStatus.INVALID]),
+        ),
+    ]
+    if csv_file.blank_lines:
+        lines.append(
+            t("registration.import.summary.blank", language, count=str(csv_file.blank_lines))
+        )
+    if csv_file.ignored:
+        lines.append(
+            t("registration.import.summary.ignored", language, columns=", ".join(csv_file.ignored))
+        )
+    if not csv_file.has(Column.RULES):
+        lines.append(t("registration.import.summary.rules_unconfirmed", language))
+    if dry_run:
+        lines.append(t("registration.import.summary.dry_run", language))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# The report
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: East Asian wide and full-width characters take 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _status_label(result: RowResult, language: Language) -> str:
+    if result.status is RowStatus.ACCEPTED and result.outcome is not None:
+        return t(f"registration.import.status.{result.outcome.value}", language)
+    return t(f"registration.import.status.{result.status.value}", language)
+
+
+def render_table(results: Sequence[RowResult], language: Language) -> str:
+    """One line per row (line, result, email, reference), its reasons indented below."""
+    header = [
+        t(f"registration.import.table.{key}", language)
+        for key in ("line", "result", "email", "public_id")
+    ]
+    rows = [
+        [str(r.line), _status_label(r, language), r.email or "—", r.public_id or "—"]
+        for r in results
+    ]
+    widths = [max(_width(cells[i]) for cells in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(cells)).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    for result, cells in zip(results, rows, strict=True):
+        out.append(line(cells))
+        for note in result.notes:
+            out.append(f"      • {note.text(language)}")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------
+# Review channel
+
+
+def _slack_deps(session_factory: SessionFactory) -> Deps | None:
+    """Kyoso's Slack side, when this environment has its settings."""
+    try:
+        settings = Settings()
+    except ValidationError:
+        return None
+    from app import build_deps  # Bolt and slack_sdk's client: only when posting
+
+    return build_deps(settings, session_factory=session_factory)
+
+
+def _post(session_factory: SessionFactory, public_ids: Sequence[str], language: Language) -> str:
+    deps = _slack_deps(session_factory)
+    if deps is None:
+        return t("registration.import.review.no_slack", language)
+    if deps.settings.review_channel is None:
+        return t("registration.import.review.no_channel", language)
+    from handlers.applications import post_for_review
+
+    posted = 0
+    lines = []
+    for public_id in public_ids:
+        try:
+            post_for_review(deps, public_id)
+        except (SlackApiError, SlackClientError) as exc:
+            lines.append(
+                t(
+                    "registration.import.review.failed",
+                    language,
+                    public_id=public_id,
+                    error=str(exc),
+                )
+            )
+            continue
+        posted += 1
+    lines.insert(0, t("registration.import.review.posted", language, count=str(posted)))
+    return "\n".join(lines)
+
+
+def _post_reviews(args: argparse.Namespace) -> int:
+    core = load_core_settings()
+    language: Language = args.lang or core.default_locale
+    session_factory = open_database(core.database_url)
+    with session_factory() as session:
+        waiting = importer.awaiting_review_message(session)
+    if not waiting:
+        print(t("registration.import.review.none", language))
+        return 0
+    print(_post(session_factory, waiting, language))
+    return 0
