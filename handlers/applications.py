@@ -12,6 +12,7 @@ from sqlalchemy import update
 from bot import ids
 from bot.i18n import Language, t
 from bot.services import applications, members
+from bot.services.application_emails import ApplicationEmailKind, queue_application_email
 from bot.services.application_review import decisions_of, review_item
 from bot.views.applications import fallback_text, reason_modal, review_blocks, to_dicts
 from handlers.deps import Deps
@@ -94,10 +95,20 @@ def register(app: App, deps: Deps) -> None:
                 refuse(respond, "applications.not_secretariat")
                 return
             try:
-                applications.approve(session, clock=deps.clock, public_id=public_id, actor=actor)
+                approved = applications.approve(
+                    session, clock=deps.clock, public_id=public_id, actor=actor
+                )
             except applications.AlreadyDecided as exc:
                 already(respond, exc)
                 return
+            # In the same transaction as the decision: told exactly once, never before it.
+            queue_application_email(
+                session,
+                clock=deps.clock,
+                application=approved,
+                kind=ApplicationEmailKind.APPROVED,
+                invited_by_slack=can_invite(deps),
+            )
         invite(deps, public_id)
         refresh_review_message(deps, public_id)
 
@@ -167,17 +178,28 @@ def register(app: App, deps: Deps) -> None:
                 return
             try:
                 if kind == "reject":
-                    applications.reject(
+                    decided = applications.reject(
                         session, clock=deps.clock, public_id=public_id, actor=actor, reason=reason
                     )
                 else:
-                    applications.request_info(
+                    decided = applications.request_info(
                         session, clock=deps.clock, public_id=public_id, actor=actor, message=reason
                     )
             except applications.AlreadyDecided as exc:
                 status = t(f"applications.status.{exc.application.status.value}", language)
                 error("applications.already_decided", status=status)
                 return
+            queue_application_email(
+                session,
+                clock=deps.clock,
+                application=decided,
+                kind=(
+                    ApplicationEmailKind.REJECTED
+                    if kind == "reject"
+                    else ApplicationEmailKind.INFO_REQUESTED
+                ),
+                reason=reason,
+            )
         ack()
         refresh_review_message(deps, public_id)
 
@@ -190,6 +212,10 @@ def register(app: App, deps: Deps) -> None:
         decide_with_reason(ack, body, view, "info")
 
 
+def can_invite(deps: Deps) -> bool:
+    return deps.admin_client is not None and bool(deps.settings.invite_channel_ids)
+
+
 def invite(deps: Deps, public_id: str) -> None:
     """Invite through the admin API when an Enterprise admin token allows it.
 
@@ -197,7 +223,7 @@ def invite(deps: Deps, public_id: str) -> None:
     secretariat: invite by hand, then press "Mark as invited"."""
     admin = deps.admin_client
     channels = deps.settings.invite_channel_ids
-    if admin is None or not channels:
+    if admin is None or not can_invite(deps):
         return
     with deps.session_factory() as session:
         application = applications.get(session, public_id)
