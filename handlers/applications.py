@@ -7,66 +7,35 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 
 from bot import ids
 from bot.i18n import Language, t
 from bot.services import applications, members
 from bot.services.application_emails import ApplicationEmailKind, queue_application_email
-from bot.services.application_review import decisions_of, review_item
-from bot.views.applications import fallback_text, reason_modal, review_blocks, to_dicts
+from bot.services.review_messages import ReviewMessages
+from bot.views.applications import reason_modal
 from handlers.deps import Deps
-from models import Application, ApplicationStatus, Role
+from models import Role
 
 log = logging.getLogger(__name__)
 
-_OPEN_FOR_DECISION = (ApplicationStatus.PENDING, ApplicationStatus.INFO_REQUESTED)
 
-
-def _message(deps: Deps, public_id: str) -> tuple[Application, list[dict[str, Any]], str]:
-    language = deps.settings.default_locale
-    with deps.session_factory() as session:
-        application = applications.get(session, public_id)
-        item = review_item(session, application, language)
-        blocks = review_blocks(
-            item,
-            language,
-            decisions=decisions_of(session, public_id),
-            open_for_decision=application.status in _OPEN_FOR_DECISION,
-            awaiting_invitation=application.status is ApplicationStatus.APPROVED,
-        )
-    return application, to_dicts(blocks), fallback_text(item, language)
+def review_messages(deps: Deps) -> ReviewMessages:
+    return ReviewMessages(
+        session_factory=deps.session_factory,
+        client=deps.client,
+        review_channel=deps.settings.review_channel,
+        language=deps.settings.default_locale,
+    )
 
 
 def post_for_review(deps: Deps, public_id: str) -> None:
     """Post a new application to the review channel (once; the message is then updated)."""
-    channel = deps.settings.review_channel
-    if channel is None:
-        log.warning("KYOSO_REVIEW_CHANNEL is not set: application %s awaits review", public_id)
-        return
-    application, blocks, text = _message(deps, public_id)
-    if application.review_message_ts:
-        return
-    posted = deps.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
-    with deps.session_factory.begin() as session:
-        session.execute(
-            update(Application)
-            .where(Application.public_id == public_id, Application.review_message_ts.is_(None))
-            .values(review_channel_id=posted["channel"], review_message_ts=posted["ts"])
-        )
+    review_messages(deps).post(public_id)
 
 
 def refresh_review_message(deps: Deps, public_id: str) -> None:
-    application, blocks, text = _message(deps, public_id)
-    if not (application.review_channel_id and application.review_message_ts):
-        post_for_review(deps, public_id)
-        return
-    deps.client.chat_update(
-        channel=application.review_channel_id,
-        ts=application.review_message_ts,
-        blocks=blocks,
-        text=text,
-    )
+    review_messages(deps).refresh(public_id)
 
 
 def register(app: App, deps: Deps) -> None:

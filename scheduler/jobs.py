@@ -13,7 +13,7 @@ from bot.db import SessionFactory
 from bot.services.events import prune_processed_events
 from bot.services.mail import MailSender, deliver_pending
 from bot.settings import Settings
-from scheduler import onboarding_jobs
+from scheduler import application_jobs, onboarding_jobs
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,25 @@ def _report_stuck(ctx: JobContext) -> JobResult:
     )
 
 
+def _remind_pending_applications(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    return application_jobs.remind_pending(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _post_unposted_applications(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    return application_jobs.post_unposted(
+        session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
+    )
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="prune-processed-events",
@@ -94,6 +113,18 @@ JOBS: tuple[JobSpec, ...] = (
         description="Send the email outbox (a safety net: each process's mail worker sends at once)",
         cron={"minute": "*/5"},
         run=_deliver_emails,
+    ),
+    JobSpec(
+        id="applications-remind-pending",
+        description="Remind the secretariat of applications waiting over 2 business days",
+        cron={"day_of_week": "mon-fri", "hour": "9", "minute": "15"},
+        run=_remind_pending_applications,
+    ),
+    JobSpec(
+        id="applications-post-unposted",
+        description="Post applications that never reached the review channel",
+        cron={"minute": "*/10"},
+        run=_post_unposted_applications,
     ),
     JobSpec(
         id="onboarding-rules-ask-again",

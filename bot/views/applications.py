@@ -179,3 +179,46 @@ def fallback_text(item: ReviewItem, language: Language) -> str:
 
 def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    name: str
+    organisation: str | None
+    submitted_at: datetime
+    business_days: int
+    link: str | None  # permalink of the review message
+
+
+MAX_REMINDER_ITEMS = 40  # with the header and summary, well inside 50 blocks
+
+
+def reminder_blocks(items: list[ReminderItem], language: Language) -> list[Block]:
+    title = t("applications.reminder.title", language, count=str(len(items)))
+    lines = []
+    for item in items[:MAX_REMINDER_ITEMS]:
+        name = escape_mrkdwn(item.name)
+        line = t(
+            "applications.reminder.item",
+            language,
+            name=f"<{item.link}|{name}>" if item.link else name,
+            organisation=escape_mrkdwn(item.organisation or "—"),
+            submitted=slack_date(item.submitted_at),
+            days=str(item.business_days),
+        )
+        lines.append(line)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{title}*"))]
+    # Several items per section: 3,000 characters each, and far fewer than 50 blocks.
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+    hidden = len(items) - MAX_REMINDER_ITEMS
+    if hidden > 0:
+        more = t("applications.reminder.more", language, count=str(hidden))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
+    return blocks
