@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -66,8 +67,20 @@ def build_deps(
     )
 
 
+class _SkipTokenWarning(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN itself and warns that the client's token wins; it
+    is the same token, so the warning only confuses operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_SKIP_TOKEN_WARNING = _SkipTokenWarning()
+
+
 def build_bolt_app(settings: Settings, client: WebClient) -> App:
     signing_secret = settings.slack_signing_secret
+    logging.getLogger("slack_bolt.App").addFilter(_SKIP_TOKEN_WARNING)  # a no-op the 2nd time
     return App(
         client=client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,

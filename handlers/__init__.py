@@ -7,7 +7,8 @@ from slack_bolt import App
 from handlers import activity, applications, errors, home, kyoso_command, members, onboarding
 from handlers.deps import Deps
 
-FEATURES = (kyoso_command, home, members, onboarding, activity, applications, errors)
+# Bolt tries listeners in registration order: the busiest event (message) goes first.
+FEATURES = (activity, kyoso_command, home, members, onboarding, applications, errors)
 
 
 def register_all(app: App, deps: Deps) -> None:

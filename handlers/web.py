@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -10,6 +13,7 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
 from handlers import registration_page
@@ -45,31 +49,66 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
 
 
 class HttpServer:
-    """waitress with a clean stop from any thread (a signal handler, a test)."""
+    """waitress with a graceful stop from any thread (a signal handler, a test).
+
+    stop() closes the listening socket at once, lets requests in flight finish and their
+    responses flush, then closes the remaining (idle) connections; after DRAIN_SECONDS it
+    closes whatever is left."""
+
+    DRAIN_SECONDS = 10.0
 
     def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
         server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
         if not isinstance(server, TcpWSGIServer):  # one host and port give one TCP socket
             raise RuntimeError("expected a single listening socket")
         self._server = server
-
-    @property
-    def port(self) -> int:
-        """The bound port, also when 0 (any free port) was asked for."""
-        return int(self._server.getsockname()[1])
+        self._stopping = threading.Event()
+        # The bound port, also when 0 (any free port) was asked for.
+        self.port = int(server.getsockname()[1])
 
     def serve(self) -> None:
-        """Serve until stop(); in-flight requests finish before this returns."""
+        """Serve until stop() has drained the connections."""
         self._server.run()
         self._server.task_dispatcher.shutdown()
 
     def stop(self) -> None:
-        # Close the sockets inside the server's own loop: closing them from another thread
-        # would pull them from under its select() and fail with EBADF.
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._in_loop(self._stop_listening)
+        threading.Thread(target=self._drain, name="kyoso-http-drain", daemon=True).start()
+
+    # Sockets are only ever closed inside waitress's own loop (via its trigger): closing
+    # them from another thread pulls them from under select() and fails with EBADF.
+    def _in_loop(self, thunk: Callable[[], None]) -> None:
         trigger: Any = self._server.trigger
-        trigger.pull_trigger(self._close_all)
+        trigger.pull_trigger(thunk)
+
+    def _channels(self) -> dict[int, Any]:
+        channels: dict[int, Any] = vars(self._server)["_map"]
+        return channels
+
+    def _stop_listening(self) -> None:
+        wasyncore.dispatcher.close(self._server)  # not the trigger: the loop still runs
+
+    def _drain(self) -> None:
+        deadline = time.monotonic() + self.DRAIN_SECONDS
+        trigger = self._server.trigger
+        while time.monotonic() < deadline:
+            if all(c is trigger for c in list(self._channels().values())):
+                break
+            self._in_loop(self._close_idle)
+            time.sleep(0.05)
+        self._in_loop(self._close_all)
+
+    def _close_idle(self) -> None:
+        for channel in list(self._channels().values()):
+            if channel is self._server.trigger:
+                continue
+            busy = channel.requests or channel.total_outbufs_len or channel.request is not None
+            if not busy:
+                channel.close()
 
     def _close_all(self) -> None:
-        channels: dict[int, Any] = vars(self._server)["_map"]
-        for channel in list(channels.values()):
+        for channel in list(self._channels().values()):
             channel.close()

@@ -200,6 +200,7 @@ def _scim_error(status: int, description: str) -> tuple[int, dict[str, str], byt
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # bursts of parallel calls must not be reset at the backlog
     emulator: SlackEmulator
 
 
