@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.services.events import prune_processed_events
-from bot.services.mail import MailSender, deliver_pending
+from bot.services.mail import MailSender, deliver_pending, prune_outbox
 from bot.settings import Settings
 from scheduler import application_jobs, onboarding_jobs
 
@@ -43,6 +43,11 @@ class JobSpec:
 def _prune_processed_events(ctx: JobContext) -> JobResult:
     with ctx.session_factory.begin() as session:
         return {"deleted": prune_processed_events(session, clock=ctx.clock)}
+
+
+def _prune_outbox(ctx: JobContext) -> JobResult:
+    with ctx.session_factory.begin() as session:
+        return {"deleted": prune_outbox(session, clock=ctx.clock)}
 
 
 def _deliver_emails(ctx: JobContext) -> JobResult:
@@ -107,6 +112,12 @@ JOBS: tuple[JobSpec, ...] = (
         description="Forget Slack event ids older than 7 days (retries stop after minutes)",
         cron={"hour": "3", "minute": "30"},
         run=_prune_processed_events,
+    ),
+    JobSpec(
+        id="prune-outbox",
+        description="Delete sent or failed emails after 30 days (they hold personal data)",
+        cron={"hour": "3", "minute": "45"},
+        run=_prune_outbox,
     ),
     JobSpec(
         id="deliver-emails",

@@ -28,11 +28,13 @@ from bot.services.application_emails import (
 from bot.services.mail import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
+    OUTBOX_RETENTION,
     RETRY_DELAYS,
     MailConnection,
     MailWorker,
     SmtpSender,
     deliver_pending,
+    prune_outbox,
     queue_email,
     retry_at,
 )
@@ -555,3 +557,21 @@ def test_queue_email_refuses_header_injection(
             with pytest.raises(ValueError):
                 queue_email(session, clock=clock, key="k", to=to, subject=subject, body="b")
     assert rows(session_factory) == []
+
+
+def test_delivered_emails_are_pruned_after_the_retention_period(
+    session_factory: SessionFactory, clock: FixedClock
+) -> None:
+    with session_factory.begin() as session:
+        for key in ("old-sent", "old-pending", "recent-sent"):
+            queue_email(session, clock=clock, key=key, to="a@example.lg.jp", subject="s", body="b")
+    with session_factory.begin() as session:
+        rows = {row.key: row for row in session.scalars(select(Row))}
+        rows["old-sent"].status = rows["recent-sent"].status = EmailStatus.SENT
+        rows["recent-sent"].created_at = clock.now() + timedelta(days=20)
+    clock.advance(OUTBOX_RETENTION + timedelta(days=1))
+    with session_factory.begin() as session:
+        assert prune_outbox(session, clock=clock) == 1
+    with session_factory() as session:
+        left = sorted(session.scalars(select(Row.key)))
+    assert left == ["old-pending", "recent-sent"]  # a pending email is never pruned

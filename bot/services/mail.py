@@ -31,7 +31,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, event, or_, select, update
+from sqlalchemy import ColumnElement, delete, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
@@ -546,3 +546,21 @@ class MailWorker:
     def _after_transaction_end(self, session: Session, transaction: Any) -> None:
         if transaction.parent is None:  # rolled back (or already handled): forget the flag
             session.info.pop(_QUEUED_FLAG, None)
+
+
+# Sent and failed emails hold names and reasons; the audit log keeps the decisions.
+OUTBOX_RETENTION = timedelta(days=30)
+
+
+def prune_outbox(session: Session, *, clock: Clock) -> int:
+    """Delete delivered (or given-up) emails older than the retention period."""
+    cutoff = clock.now() - OUTBOX_RETENTION
+    deleted = session.execute(
+        delete(OutboundEmail)
+        .where(
+            OutboundEmail.status.in_((EmailStatus.SENT, EmailStatus.FAILED)),
+            OutboundEmail.created_at < cutoff,
+        )
+        .returning(OutboundEmail.id)
+    )
+    return len(deleted.all())
