@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.scim import SCIMClient
 
 from bot.manifest import Manifest
+from bot.services.mail import MailError, SmtpSender
 from bot.settings import Settings
 
 
@@ -46,6 +47,10 @@ def run_checks(
         checks.append(_socket_mode_check(make_client(app_token), app_token))
     else:
         checks.append(Check("Socket Mode", Status.OFF, "HTTP mode (SLACK_APP_TOKEN not set)"))
+    checks.append(
+        _channel_check(bot, "Intro channel", settings.intro_channel, "KYOSO_INTRO_CHANNEL")
+    )
+    checks.extend(_mail_checks(settings))
     admin_token = settings.slack_admin_user_token
     if admin_token is None:
         for name in ("Admin user token", "team.accessLogs", "SCIM"):
@@ -71,16 +76,42 @@ def _bot_checks(bot: WebClient, manifest: Manifest, settings: Settings) -> list[
         if missing
         else Check("Bot scopes", Status.OK, f"all {len(manifest.bot_scopes)} manifest scopes")
     )
-    if settings.review_channel is None:
-        checks.append(Check("Review channel", Status.WARN, "KYOSO_REVIEW_CHANNEL not set"))
-    else:
-        try:
-            info = bot.conversations_info(channel=settings.review_channel)
-            name = info["channel"].get("name", settings.review_channel)
-            checks.append(Check("Review channel", Status.OK, f"#{name}"))
-        except (SlackApiError, SlackClientError) as exc:
-            hint = " (invite the bot: /invite @Kyoso)" if _error(exc) == "channel_not_found" else ""
-            checks.append(Check("Review channel", Status.FAIL, _error(exc) + hint))
+    checks.append(
+        _channel_check(bot, "Review channel", settings.review_channel, "KYOSO_REVIEW_CHANNEL")
+    )
+    return checks
+
+
+def _channel_check(bot: WebClient, name: str, channel: str | None, variable: str) -> Check:
+    if channel is None:
+        return Check(name, Status.WARN, f"{variable} not set")
+    try:
+        info = bot.conversations_info(channel=channel)
+    except (SlackApiError, SlackClientError) as exc:
+        hint = " (invite the bot: /invite @Kyoso)" if _error(exc) == "channel_not_found" else ""
+        return Check(name, Status.FAIL, _error(exc) + hint)
+    return Check(name, Status.OK, f"#{info['channel'].get('name', channel)}")
+
+
+def _mail_checks(settings: Settings) -> list[Check]:
+    if not settings.smtp_host:
+        return [
+            Check("SMTP", Status.WARN, "SMTP_HOST not set: applicants' emails wait in the outbox")
+        ]
+    try:
+        with SmtpSender(settings, timeout=10).connect():
+            pass
+    except MailError as exc:
+        return [Check("SMTP", Status.FAIL, f"{settings.smtp_host}:{settings.smtp_port}: {exc}")]
+    checks = [
+        Check("SMTP", Status.OK, f"{settings.smtp_host}:{settings.smtp_port} accepts a session")
+    ]
+    if not settings.mail_reply_to:
+        checks.append(
+            Check(
+                "Mail replies", Status.WARN, "KYOSO_MAIL_REPLY_TO not set: replies go to the sender"
+            )
+        )
     return checks
 
 

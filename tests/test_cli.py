@@ -271,3 +271,21 @@ def test_run_with_slack_unreachable_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Could not reach Slack" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_doctor_checks_the_mail_server(tmp_path: Path, emulator: SlackEmulator) -> None:
+    from tests.support.smtp_server import smtp_server
+
+    base = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": emulator.api_url,
+        "SMTP_STARTTLS": "false",
+    }
+    with smtp_server() as server:
+        ok = _kyoso(tmp_path, "doctor", **base, SMTP_HOST=server.host, SMTP_PORT=str(server.port))
+    assert ok.returncode == 0, ok.stdout
+    assert "accepts a session" in ok.stdout and "KYOSO_MAIL_REPLY_TO not set" in ok.stdout
+    down = _kyoso(tmp_path, "doctor", **base, SMTP_HOST="127.0.0.1", SMTP_PORT=str(_free_port()))
+    assert down.returncode == 1
+    assert any(line.startswith("SMTP") and "FAIL" in line for line in down.stdout.splitlines())
