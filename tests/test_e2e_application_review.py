@@ -17,7 +17,14 @@ from bot.eligibility import OrganisationDirectory
 from bot.services import applications, members
 from bot.services.applications import ApplicationForm
 from handlers.applications import post_for_review
-from models import Application, ApplicationSource, ApplicationStatus, AuditEntry, Role
+from models import (
+    Application,
+    ApplicationSource,
+    ApplicationStatus,
+    AuditEntry,
+    OutboundEmail,
+    Role,
+)
 from tests.support.kyoso_server import (
     SIGNING_SECRET,
     RunningKyoso,
@@ -29,6 +36,7 @@ from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
 
 SECRETARY, OTHER_SECRETARY, MEMBER = "U0SEC", "U0SEC2", "U0MEM"
+EMAIL = "taro.yamada@city.sapporo.lg.jp"
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +52,13 @@ def _people(emulator: SlackEmulator, session_factory: SessionFactory, clock: Fix
             )
 
 
-def _apply(session_factory: SessionFactory, clock: FixedClock, email: str, name: str) -> str:
+def _apply(
+    session_factory: SessionFactory,
+    clock: FixedClock,
+    email: str,
+    name: str,
+    organisation_code: str | None = "011002",
+) -> str:
     with session_factory.begin() as session:
         submitted = applications.submit(
             session,
@@ -53,7 +67,7 @@ def _apply(session_factory: SessionFactory, clock: FixedClock, email: str, name:
             form=ApplicationForm(
                 email=email,
                 name=name,
-                organisation_code="011002",
+                organisation_code=organisation_code,
                 agency_slug=None,
                 department="デジタル推進課",
                 language="ja",
@@ -66,7 +80,7 @@ def _apply(session_factory: SessionFactory, clock: FixedClock, email: str, name:
 
 @pytest.fixture
 def application(kyoso: RunningKyoso, session_factory: SessionFactory, clock: FixedClock) -> str:
-    public_id = _apply(session_factory, clock, "taro.yamada@city.sapporo.lg.jp", "山田 太郎")
+    public_id = _apply(session_factory, clock, EMAIL, "山田 太郎")
     post_for_review(kyoso.kyoso.deps, public_id)
     return public_id
 
@@ -210,6 +224,10 @@ def test_reject_asks_for_a_reason_inline_then_decides(
             select(AuditEntry).where(AuditEntry.action == "application.rejected")
         ).one()
     assert (entry.actor, entry.reason) == (SECRETARY, "所属を確認できませんでした")
+    with session_factory() as session:
+        email = session.scalars(select(OutboundEmail)).one()  # the reason goes to the applicant
+    assert email.key == f"application:{application}:rejected"
+    assert "所属を確認できませんでした" in email.body and email.to_address == EMAIL
 
 
 def test_a_member_cannot_submit_the_reject_modal(
@@ -278,3 +296,24 @@ def test_with_an_enterprise_admin_token_approval_invites(
     assert _decisions(session_factory, public_id) == ["application.approved", "application.invited"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Application)) == 1
+
+
+def test_an_unusual_domain_goes_to_the_secretariat_who_can_approve(
+    kyoso: RunningKyoso,
+    slack: SlackSender,
+    emulator: SlackEmulator,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    # A union's staff on a commercial provider: never refused silently, a person decides.
+    public_id = _apply(
+        session_factory, clock, "jimu@kumiai-example.or.jp", "田中 一郎", organisation_code=None
+    )
+    post_for_review(kyoso.kyoso.deps, public_id)
+    rendered = _rendered(_review_message(emulator))
+    assert "事務局による確認が必要" in rendered
+    _click(slack, emulator, ids.APPLICATION_APPROVE, public_id, SECRETARY)
+    wait_for(lambda: _status(session_factory, public_id) is ApplicationStatus.APPROVED)
+    with session_factory() as session:
+        outcome = applications.get(session, public_id).outcome
+    assert outcome == "manual_review"
