@@ -289,3 +289,45 @@ def test_doctor_checks_the_mail_server(tmp_path: Path, emulator: SlackEmulator) 
     down = _kyoso(tmp_path, "doctor", **base, SMTP_HOST="127.0.0.1", SMTP_PORT=str(_free_port()))
     assert down.returncode == 1
     assert any(line.startswith("SMTP") and "FAIL" in line for line in down.stdout.splitlines())
+
+
+def test_applicants_to_invite_by_hand_export_as_excel_csv(tmp_path: Path) -> None:
+    import csv as csv_module
+
+    from bot.clock import SystemClock
+    from bot.db import make_engine, make_session_factory
+    from bot.eligibility import OrganisationDirectory
+    from bot.services import applications
+    from bot.services.applications import ApplicationForm
+    from models import ApplicationSource
+
+    env = {"DATABASE_URL": "sqlite:///ops.db"}
+    assert _kyoso(tmp_path, "db", "upgrade", **env).returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'ops.db'}")
+    clock = SystemClock()
+    with make_session_factory(engine).begin() as session:
+        for email, name in (
+            ("a@city.sapporo.lg.jp", "山田 太郎"),
+            ("b@city.sapporo.lg.jp", "佐藤 花子"),
+        ):
+            submitted = applications.submit(
+                session,
+                clock=clock,
+                directory=OrganisationDirectory.from_master_data(),
+                form=ApplicationForm(email, name, "011002", None, "総務課", "ja", "1"),
+                source=ApplicationSource.WEB,
+            )
+            if email.startswith("a"):
+                applications.approve(
+                    session, clock=clock, public_id=submitted.application.public_id, actor="U0SEC"
+                )
+    engine.dispose()
+    result = _kyoso(tmp_path, "applications", "invites", "--out", "invites.csv", **env)
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "invites.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # what Excel expects
+    with (tmp_path / "invites.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv_module.DictReader(handle))
+    assert [(r["email"], r["name"], r["organisation"]) for r in rows] == [
+        ("a@city.sapporo.lg.jp", "山田 太郎", "北海道 札幌市（011002）")
+    ]

@@ -11,6 +11,7 @@ says how to fix it, in Japanese and English) or the database is not migrated.
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import unicodedata
 from collections import Counter
@@ -27,9 +28,12 @@ from bot.db import SessionFactory
 from bot.eligibility import OrganisationDirectory, Outcome
 from bot.i18n import LANGUAGES, Language, t
 from bot.services import application_import as importer
-from bot.services import rules
+from bot.services import applications, rules
 from bot.services.application_import import Column, ImportFileError, RowResult, RowStatus
+from bot.services.application_review import organisation_label
 from bot.settings import Settings
+from bot.timefmt import jst
+from models import Organisation
 
 if TYPE_CHECKING:
     from handlers.deps import Deps
@@ -70,6 +74,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     post.add_argument("--lang", choices=LANGUAGES)
     post.set_defaults(handler=_post_reviews)
+
+    invites = actions.add_parser(
+        "invites",
+        help="招待待ちの一覧を CSV に書き出す / export approved applicants to invite by hand",
+    )
+    invites.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    invites.set_defaults(handler=_export_invites)
 
 
 def _both(key: str, **params: str) -> str:
@@ -286,4 +297,36 @@ def _post_reviews(args: argparse.Namespace) -> int:
         print(t("registration.import.review.none", language))
         return 0
     print(_post(session_factory, waiting, language))
+    return 0
+
+
+INVITE_COLUMNS = ("email", "name", "organisation", "department", "approved_at", "application_id")
+
+
+def _export_invites(args: argparse.Namespace) -> int:
+    """Approved applicants to invite from Slack's admin pages, as a CSV Excel opens (BOM, CRLF)."""
+    core = load_core_settings()
+    session_factory = open_database(core.database_url)
+    with session_factory() as session:
+        rows = [
+            (
+                application.email_normalized,
+                application.name,
+                organisation_label(
+                    session.get(Organisation, application.organisation_id)
+                    if application.organisation_id
+                    else None
+                )
+                or "",
+                application.department or "",
+                jst(application.decided_at) if application.decided_at else "",
+                application.public_id,
+            )
+            for application in applications.awaiting_invitation(session)
+        ]
+    with args.out.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(INVITE_COLUMNS)
+        writer.writerows(rows)
+    print(f"{len(rows)} 件を書き出しました / {len(rows)} applicants written to {args.out}")
     return 0

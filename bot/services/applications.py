@@ -358,3 +358,14 @@ def mark_reminded(session: Session, *, clock: Clock, public_ids: Sequence[str]) 
             .where(Application.public_id.in_(public_ids))
             .values(last_reminded_at=clock.now())
         )
+
+
+def awaiting_invitation(session: Session) -> list[Application]:
+    """Approved applicants the secretariat still has to invite by hand (oldest first)."""
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.status == ApplicationStatus.APPROVED)
+            .order_by(Application.decided_at, Application.id)
+        )
+    )
