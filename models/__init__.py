@@ -9,8 +9,16 @@ from models.application import (
 from models.audit import AuditEntry
 from models.base import Base
 from models.channel import Channel, ChannelCategory, ChannelFacilitator, ChannelStatus
+from models.channel_request import (
+    ChannelRequest,
+    ChannelRequestStatus,
+    ChannelSummary,
+    DormancyOutcome,
+    DormancyReview,
+)
 from models.event import ProcessedEvent, SchedulerLease
 from models.member import Member, MemberRole, MemberStatus, Role
+from models.moderation import CaseReport, CaseSource, CaseStatus, Detection, ModerationCase
 from models.onboarding import EmailStatus, OutboundEmail, RulesVersion
 from models.organisation import Organisation, OrganisationKind, OrganisationSource
 
@@ -21,14 +29,24 @@ __all__ = [
     "ApplicationStatus",
     "AuditEntry",
     "Base",
+    "CaseReport",
+    "CaseSource",
+    "CaseStatus",
     "Channel",
     "ChannelCategory",
     "ChannelFacilitator",
+    "ChannelRequest",
+    "ChannelRequestStatus",
     "ChannelStatus",
+    "ChannelSummary",
+    "Detection",
+    "DormancyOutcome",
+    "DormancyReview",
     "EmailStatus",
     "Member",
     "MemberRole",
     "MemberStatus",
+    "ModerationCase",
     "Organisation",
     "OrganisationKind",
     "OrganisationSource",
