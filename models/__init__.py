@@ -17,16 +17,25 @@ from models.channel_request import (
     DormancyReview,
 )
 from models.event import ProcessedEvent, SchedulerLease
+from models.lifecycle import (
+    OPEN_CYCLE_STATUSES,
+    AttemptStatus,
+    ContactAttempt,
+    CycleStatus,
+    InactivityCycle,
+)
 from models.member import Member, MemberRole, MemberStatus, Role
 from models.moderation import CaseReport, CaseSource, CaseStatus, Detection, ModerationCase
 from models.onboarding import EmailStatus, OutboundEmail, RulesVersion
 from models.organisation import Organisation, OrganisationKind, OrganisationSource
 
 __all__ = [
+    "OPEN_CYCLE_STATUSES",
     "OPEN_STATUSES",
     "Application",
     "ApplicationSource",
     "ApplicationStatus",
+    "AttemptStatus",
     "AuditEntry",
     "Base",
     "CaseReport",
@@ -39,10 +48,13 @@ __all__ = [
     "ChannelRequestStatus",
     "ChannelStatus",
     "ChannelSummary",
+    "ContactAttempt",
+    "CycleStatus",
     "Detection",
     "DormancyOutcome",
     "DormancyReview",
     "EmailStatus",
+    "InactivityCycle",
     "Member",
     "MemberRole",
     "MemberStatus",

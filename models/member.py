@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum
@@ -49,6 +49,12 @@ class Member(Base):
     introduced_at: Mapped[datetime | None]
     intro_reminded_at: Mapped[datetime | None]
     profile_nudged_at: Mapped[datetime | None]
+    # Account lifecycle: last login from team.accessLogs (paid plans), exemption from the
+    # inactivity sweep, and when personal data was reduced after deactivation.
+    last_login_at: Mapped[datetime | None]
+    inactivity_exempt: Mapped[bool] = mapped_column(default=False, server_default=false())
+    deactivated_at: Mapped[datetime | None]
+    personal_data_reduced_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
