@@ -138,11 +138,21 @@ def _access_logs_check(admin: WebClient) -> Check:
     except SlackApiError as exc:
         error = _error(exc)
         if error == "paid_only":
-            return Check("team.accessLogs", Status.WARN, "paid_only: last logins unavailable")
-        return Check("team.accessLogs", Status.WARN, f"unavailable: {error}")
+            return Check(
+                "team.accessLogs",
+                Status.WARN,
+                "paid_only: last logins unavailable; inactivity rests on activity Kyoso sees",
+            )
+        return Check(
+            "team.accessLogs",
+            Status.WARN,
+            f"unavailable: {error}; inactivity rests on activity Kyoso sees",
+        )
     except SlackClientError as exc:
         return Check("team.accessLogs", Status.WARN, f"unavailable: {_error(exc)}")
-    return Check("team.accessLogs", Status.OK, "last-login times can be imported")
+    return Check(
+        "team.accessLogs", Status.OK, "last-login times can be imported (daily lifecycle job)"
+    )
 
 
 def _scim_check(admin_token: str, scim_url: str) -> Check:

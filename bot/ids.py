@@ -26,3 +26,93 @@ ONBOARDING_INTRO_ORGANISATION_BLOCK = "onboarding_intro_organisation"
 ONBOARDING_INTRO_DEPARTMENT_BLOCK = "onboarding_intro_department"
 ONBOARDING_INTRO_INTERESTS_BLOCK = "onboarding_intro_interests"
 ONBOARDING_INTRO_INPUT = "value"
+
+# Moderation (report shortcut, case alerts in the review channel)
+MODERATION_REPORT_SHORTCUT = "moderation_report"
+MODERATION_REPORT_MODAL = "moderation_report_modal"
+MODERATION_REPORT_REASON_BLOCK = "moderation_report_reason"
+MODERATION_REPORT_NOTE_BLOCK = "moderation_report_note"
+MODERATION_NOTICE_MODAL = "moderation_notice_modal"
+MODERATION_CASE_BLOCK = "moderation_case"
+MODERATION_CLAIM = "moderation_claim"
+MODERATION_DISMISS = "moderation_dismiss"
+MODERATION_REQUEST_EDIT = "moderation_request_edit"
+MODERATION_DELETE = "moderation_delete"
+MODERATION_WARN = "moderation_warn"
+MODERATION_REMOVE = "moderation_remove"
+MODERATION_SHOW_REPORTERS = "moderation_show_reporters"
+MODERATION_ACTION_MODAL = "moderation_action_modal"
+MODERATION_RULE_BLOCK = "moderation_rule"
+MODERATION_REASON_BLOCK = "moderation_reason"
+MODERATION_INPUT = "value"
+
+# Dashboard (App Home: a member's page, the secretariat's queues and statistics)
+DASHBOARD_HOME = "dashboard_home"
+DASHBOARD_OPEN_LIST = "dashboard_open_list"
+DASHBOARD_PAGE_FIRST = "dashboard_page_first"
+DASHBOARD_PAGE_PREVIOUS = "dashboard_page_previous"
+DASHBOARD_PAGE_NEXT = "dashboard_page_next"
+DASHBOARD_PAGE_LAST = "dashboard_page_last"
+DASHBOARD_PAGES = (
+    DASHBOARD_PAGE_FIRST,
+    DASHBOARD_PAGE_PREVIOUS,
+    DASHBOARD_PAGE_NEXT,
+    DASHBOARD_PAGE_LAST,
+)
+DASHBOARD_EXPORT_MEMBERS = "dashboard_export_members"
+DASHBOARD_EXPORT_CHANNELS = "dashboard_export_channels"
+DASHBOARD_EXPORT_STATS = "dashboard_export_stats"
+# Export kind (exports.ExportKind value) -> the button that asks for it.
+DASHBOARD_EXPORTS = {
+    "members": DASHBOARD_EXPORT_MEMBERS,
+    "channels": DASHBOARD_EXPORT_CHANNELS,
+    "stats": DASHBOARD_EXPORT_STATS,
+}
+
+# Channels (requests, review, registry, dormant channels, facilitator tools)
+CHANNEL_REQUEST_SHORTCUT = "channel_request"
+CHANNEL_SUMMARY_SHORTCUT = "channel_summary"
+CHANNEL_POINT_SHORTCUT = "channel_point"
+CHANNEL_REQUEST_MODAL = "channel_request_modal"
+CHANNEL_KIND_BLOCK = "channel_kind"
+CHANNEL_NAME_BLOCK = "channel_name"
+CHANNEL_PURPOSE_BLOCK = "channel_purpose"
+CHANNEL_ORGANISATION_BLOCK = "channel_organisation"
+CHANNEL_FACILITATORS_BLOCK = "channel_facilitators"
+CHANNEL_PREFECTURE_BLOCK = "channel_prefecture"
+CHANNEL_REASON_BLOCK = "channel_reason"
+CHANNEL_END_DATE_BLOCK = "channel_end_date"
+CHANNEL_DISTINCT_BLOCK = "channel_distinct"
+CHANNEL_INPUT = "value"
+CHANNEL_REVIEW_BLOCK = "channel_review"
+CHANNEL_APPROVE = "channel_approve"
+CHANNEL_RETURN = "channel_return"
+CHANNEL_REJECT = "channel_reject"
+CHANNEL_RETRY = "channel_retry"
+CHANNEL_RESUBMIT = "channel_resubmit"
+CHANNEL_RETURN_MODAL = "channel_return_modal"
+CHANNEL_REJECT_MODAL = "channel_reject_modal"
+CHANNEL_DECISION_BLOCK = "channel_decision_reason"
+CHANNELS_PAGE_BLOCK = "channels_page"
+CHANNELS_PAGE_PREVIOUS = "channels_page_previous"
+CHANNELS_PAGE_NEXT = "channels_page_next"
+CHANNEL_EDIT_OPEN = "channel_edit_open"
+CHANNEL_EDIT_MODAL = "channel_edit_modal"
+DORMANCY_BLOCK = "dormancy"
+DORMANCY_KEEP = "dormancy_keep"
+DORMANCY_ARCHIVE = "dormancy_archive"
+DORMANCY_ARCHIVE_NOW = "dormancy_archive_now"
+CHANNEL_POINT_MODAL = "channel_point_modal"
+CHANNEL_POINT_TARGET_BLOCK = "channel_point_target"
+CHANNEL_POINT_TARGET = "channel_point_target_select"
+CHANNEL_POINT_NOTE_BLOCK = "channel_point_note"
+
+# Account lifecycle (inactivity contact DMs, the secretariat's flagged list)
+# A contact DM's first block is LIFECYCLE_CONTACT_BLOCK + ":" + the attempt key: after a
+# crash, the DM history shows whether that attempt reached Slack.
+LIFECYCLE_CONTACT_BLOCK = "lifecycle_contact"
+LIFECYCLE_KEEP = "lifecycle_keep"
+LIFECYCLE_FLAGGED_BLOCK = "lifecycle_flagged"
+LIFECYCLE_APPROVE_BATCH = "lifecycle_approve_batch"
+LIFECYCLE_RESTORE = "lifecycle_restore"
+LIFECYCLE_SHOW_FLAGGED = "lifecycle_show_flagged"

@@ -31,6 +31,13 @@ class CoreSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias=_env("KYOSO_LOG_LEVEL")
     )
+    # Account lifecycle: no activity for this many days starts a contact cycle (DM, then an
+    # email after email_after_days, then a flag after grace_days); deactivated members'
+    # personal data is reduced after retention_days. Exemptions: `kyoso members exempt`.
+    inactive_days: int = Field(default=180, ge=1, validation_alias=_env("KYOSO_INACTIVE_DAYS"))
+    email_after_days: int = Field(default=14, ge=0, validation_alias=_env("KYOSO_EMAIL_AFTER_DAYS"))
+    grace_days: int = Field(default=30, ge=0, validation_alias=_env("KYOSO_GRACE_DAYS"))
+    retention_days: int = Field(default=365, ge=0, validation_alias=_env("KYOSO_RETENTION_DAYS"))
 
     @field_validator("timezone")
     @classmethod
@@ -88,7 +95,20 @@ class Settings(CoreSettings):
     invite_channel_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("KYOSO_INVITE_CHANNELS")
     )
+    # Channels: where new channels are announced (the bot must be a member), and after how
+    # many days without a message a channel is asked whether it is still needed.
+    announce_channel: str | None = Field(
+        default=None, validation_alias=_env("KYOSO_ANNOUNCE_CHANNEL")
+    )
+    dormant_days: int = Field(
+        default=90, ge=7, le=3650, validation_alias=_env("KYOSO_DORMANT_DAYS")
+    )
     scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
+    # Inactivity contacts per minute. Each costs one dnd.info (Tier 3, ~50/min) and one
+    # chat.postMessage (shared with interactive replies): keep it at 45 or below on Slack.
+    contacts_per_minute: int = Field(
+        default=40, ge=1, le=6000, validation_alias=_env("KYOSO_CONTACTS_PER_MINUTE")
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -128,6 +148,16 @@ class Settings(CoreSettings):
     @field_validator("review_channel", "intro_channel")
     @classmethod
     def _channel_id_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not (value[0] in "CG" and value[1:].isalnum() and value.isupper()):
+            raise ValueError("must be a channel ID such as C0123ABCD")
+        return value
+
+    @field_validator("announce_channel")
+    @classmethod
+    def _announce_channel_shape(cls, value: str | None) -> str | None:
+        # The same shape as the review channel's: an ID, not a name.
         if value in (None, ""):
             return None
         if not (value[0] in "CG" and value[1:].isalnum() and value.isupper()):

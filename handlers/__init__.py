@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import activity, applications, errors, home, kyoso_command, members, onboarding
+from handlers import (
+    activity,
+    applications,
+    channels,
+    dashboard,
+    errors,
+    kyoso_command,
+    lifecycle,
+    members,
+    moderation,
+    onboarding,
+)
 from handlers.deps import Deps
 
 # Bolt tries listeners in registration order: the busiest event (message) goes first.
-FEATURES = (activity, kyoso_command, home, members, onboarding, applications, errors)
+FEATURES = (
+    activity,
+    kyoso_command,
+    dashboard,
+    members,
+    onboarding,
+    applications,
+    moderation,
+    channels,
+    lifecycle,
+    errors,
+)
 
 
 def register_all(app: App, deps: Deps) -> None:

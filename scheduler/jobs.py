@@ -13,7 +13,7 @@ from bot.db import SessionFactory
 from bot.services.events import prune_processed_events
 from bot.services.mail import MailSender, deliver_pending, prune_outbox
 from bot.settings import Settings
-from scheduler import application_jobs, onboarding_jobs
+from scheduler import application_jobs, moderation_jobs, onboarding_jobs
 
 
 @dataclass(frozen=True)
@@ -173,3 +173,262 @@ def find_job(job_id: str) -> JobSpec:
         if job.id == job_id:
             return job
     raise UnknownJob(job_id)
+
+
+# --- Moderation (appended: extends the registry above) ----------------------------------------
+
+
+def _moderation_follow_ups(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    return dict(
+        moderation_jobs.follow_up_edit_requests(
+            session_factory=ctx.session_factory,
+            clock=ctx.clock,
+            client=ctx.client,
+            settings=ctx.settings,
+        )
+    )
+
+
+def _moderation_post_unposted(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    return dict(
+        moderation_jobs.post_unposted(
+            session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
+        )
+    )
+
+
+JOBS = (
+    *JOBS,
+    JobSpec(
+        id="moderation-edit-follow-ups",
+        description="Tell the secretariat when an author's edit deadline passes (once per request)",
+        cron={"minute": "*/15"},
+        run=_moderation_follow_ups,
+    ),
+    JobSpec(
+        id="moderation-post-unposted",
+        description="Post moderation cases that never reached the review channel",
+        cron={"minute": "*/10"},
+        run=_moderation_post_unposted,
+    ),
+)
+
+
+# --- Dashboard and statistics (appended: extends the registry above) --------------------------
+
+
+def _weekly_report(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    # Imported here: it loads matplotlib, which only this job needs.
+    from scheduler import report_jobs
+
+    return report_jobs.weekly_report(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+JOBS = (
+    *JOBS,
+    JobSpec(
+        id="weekly-report",
+        description="Weekly figures and charts to the review channel (Monday 9:00; retried hourly "
+        "until posted)",
+        cron={"day_of_week": "mon", "hour": "9-17", "minute": "0"},
+        run=_weekly_report,
+    ),
+)
+
+
+# --- Channels (appended: extends the registry above) ------------------------------------------
+
+
+def _channels_sync(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import channel_jobs
+
+    return channel_jobs.sync_registry(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _channels_dormancy(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import channel_jobs
+
+    return channel_jobs.dormancy_round(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _channels_catch_up(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import channel_jobs
+
+    return channel_jobs.catch_up_requests(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+JOBS = (
+    *JOBS,
+    JobSpec(
+        id="channels-sync",
+        description="Bring every public channel into the registry (conversations.list, paced "
+        "for Tier 2)",
+        cron={"hour": "4", "minute": "15"},
+        run=_channels_sync,
+    ),
+    JobSpec(
+        id="channels-dormancy",
+        description="Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; "
+        "remind once; list for archiving",
+        cron={"day_of_week": "mon", "hour": "10", "minute": "30"},
+        run=_channels_dormancy,
+    ),
+    JobSpec(
+        id="channels-catch-up",
+        description="Post unposted channel requests; finish provisioning stopped by a passing "
+        "error",
+        cron={"minute": "*/15"},
+        run=_channels_catch_up,
+    ),
+)
+
+
+# --- Account lifecycle (appended: extends the registry above) ----------------------------------
+
+
+def _lifecycle_sweep(ctx: JobContext) -> JobResult:
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.sweep(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _lifecycle_contacts(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.send_contacts(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _lifecycle_users_sync(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.sync_users(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+def _lifecycle_access_logs(ctx: JobContext) -> JobResult:
+    if ctx.settings is None:
+        return {"skipped": "no settings in this context"}
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.import_logins(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        settings=ctx.settings,
+        client=ctx.client,
+    )
+
+
+def _lifecycle_weekly_summary(ctx: JobContext) -> JobResult:
+    if ctx.client is None or ctx.settings is None:
+        return {"skipped": "no Slack client in this context"}
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.weekly_summary(
+        session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
+    )
+
+
+def _lifecycle_retention(ctx: JobContext) -> JobResult:
+    from scheduler import lifecycle_jobs
+
+    return lifecycle_jobs.retention(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        client=ctx.client,
+        settings=ctx.settings,
+    )
+
+
+JOBS = (
+    *JOBS,
+    JobSpec(
+        id="inactivity-sweep",
+        description="Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered "
+        "ones; flag the unanswered (set-based)",
+        cron={"hour": "8", "minute": "30"},
+        run=_lifecycle_sweep,
+    ),
+    JobSpec(
+        id="lifecycle-contacts",
+        description="Send due inactivity DMs and emails: business hours, not in do-not-disturb, "
+        "paced (KYOSO_CONTACTS_PER_MINUTE)",
+        cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "5"},
+        run=_lifecycle_contacts,
+    ),
+    JobSpec(
+        id="lifecycle-users-sync",
+        description="users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts "
+        "deactivated in Slack",
+        cron={"hour": "5", "minute": "0"},
+        run=_lifecycle_users_sync,
+    ),
+    JobSpec(
+        id="lifecycle-access-logs",
+        description="Last logins from team.accessLogs (paid plans, admin token; skipped quietly "
+        "otherwise)",
+        cron={"hour": "5", "minute": "30"},
+        run=_lifecycle_access_logs,
+    ),
+    JobSpec(
+        id="lifecycle-weekly-summary",
+        description="Flagged accounts with approve and restore buttons in the review channel",
+        cron={"day_of_week": "mon", "hour": "9", "minute": "45"},
+        run=_lifecycle_weekly_summary,
+    ),
+    JobSpec(
+        id="lifecycle-retention",
+        description="Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
+        cron={"hour": "3", "minute": "50"},
+        run=_lifecycle_retention,
+    ),
+)

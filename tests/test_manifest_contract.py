@@ -112,6 +112,38 @@ def _minimal_event(event_type: str) -> dict[str, Any]:
     return {
         "team_join": {"type": "team_join", "user": user},
         "app_home_opened": {"type": "app_home_opened", "user": "U0EVT", "tab": "messages"},
+        "channel_created": {
+            "type": "channel_created",
+            "channel": {
+                "id": "C0EVT",
+                "name": "デジ_all_evt",
+                "created": 1700000000,
+                "creator": "U0EVT",
+            },
+        },
+        "channel_rename": {
+            "type": "channel_rename",
+            "channel": {"id": "C0EVT", "name": "デジ_all_evt2", "created": 1700000000},
+        },
+        "channel_archive": {"type": "channel_archive", "channel": "C0EVT", "user": "U0EVT"},
+        "channel_unarchive": {"type": "channel_unarchive", "channel": "C0EVT", "user": "U0EVT"},
+        "reaction_added": {
+            "type": "reaction_added",
+            "user": "U0EVT",
+            "reaction": "thumbsup",
+            "item_user": "U0OTHER",
+            "item": {"type": "message", "channel": "C0REVIEW", "ts": "1700000000.000100"},
+            "event_ts": "1700000001.000200",
+        },
+        "member_joined_channel": {
+            "type": "member_joined_channel",
+            "user": "U0EVT",
+            "channel": "C0REVIEW",
+            "channel_type": "C",
+            "team": "T0KYOSO",
+            "event_ts": "1700000001.000300",
+        },
+        "user_change": {"type": "user_change", "user": user, "event_ts": "1700000001.000400"},
         "message": {
             "type": "message",
             "channel": "C0REVIEW",

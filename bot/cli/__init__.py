@@ -8,9 +8,12 @@ from collections.abc import Sequence
 
 from bot.cli import (
     applications_commands,
+    audit_commands,
     db_commands,
     doctor_command,
+    export_commands,
     jobs_commands,
+    lifecycle_commands,
     roles_commands,
     rules_commands,
     run_command,
@@ -30,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     roles_commands.add_parser(commands)
     rules_commands.add_parser(commands)
     applications_commands.add_parser(commands)
+    lifecycle_commands.add_parser(commands)
+    audit_commands.add_parser(commands)
+    export_commands.add_parser(commands)
     return parser
 
 

@@ -50,6 +50,7 @@ DEFAULT_BOT_SCOPES = (
     "team:read",
     "dnd:read",
     "pins:write",
+    "reactions:read",
     "reactions:write",
     "files:write",
     "commands",

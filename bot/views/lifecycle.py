@@ -1,0 +1,278 @@
+"""Account lifecycle messages: the member's contact DM and the secretariat's flagged list.
+
+Pure builders of Block Kit objects in one language; tests render each in Japanese and English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot import ids
+from bot.i18n import Language, t
+from bot.services.lifecycle import FlaggedMember, Overview
+from bot.text import escape_mrkdwn
+from bot.timefmt import slack_date
+
+SECTION_TEXT_MAX = 3000
+# 20 rows + header, intro, notes and buttons stay well under Slack's 50 blocks per message.
+BATCH_SIZE = 20
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:SECTION_TEXT_MAX])
+
+
+def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
+
+
+def contact_block_id(key: str) -> str:
+    """The first block of every contact DM: how a restarted sender recognises it in Slack."""
+    return f"{ids.LIFECYCLE_CONTACT_BLOCK}:{key}"
+
+
+# --- The member's DMs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactTerms:
+    inactive_days: int
+    email_after_days: int
+    grace_days: int
+
+
+def contact_dm_blocks(
+    key: str, language: Language, *, terms: ContactTerms, last_active: datetime | None
+) -> list[Block]:
+    """Attempt 1: why we ask, what happens next, and one button to keep the account."""
+    intro = t("lifecycle.dm.intro", language, days=terms.inactive_days)
+    if last_active is not None:
+        intro += "\n" + t("lifecycle.dm.last_active", language, at=slack_date(last_active))
+    return [
+        HeaderBlock(block_id=contact_block_id(key), text=t("lifecycle.dm.header", language)),
+        SectionBlock(text=_md(intro)),
+        SectionBlock(text=_md(t("lifecycle.dm.why", language))),
+        SectionBlock(text=_md(t("lifecycle.dm.ask", language))),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=t("lifecycle.dm.button", language),
+                    action_id=ids.LIFECYCLE_KEEP,
+                    value=key,
+                    style="primary",
+                )
+            ],
+        ),
+        SectionBlock(
+            text=_md(
+                t(
+                    "lifecycle.dm.next",
+                    language,
+                    email_days=terms.email_after_days,
+                    grace_days=terms.grace_days,
+                )
+            )
+        ),
+        ContextBlock(elements=[_md(t("lifecycle.dm.footer", language))]),
+    ]
+
+
+def contact_dm_text(language: Language) -> str:
+    return t("lifecycle.dm.text", language)
+
+
+def thanks_dm_blocks(key: str, language: Language) -> list[Block]:
+    """After activity ended a round in which the member had been contacted."""
+    return [SectionBlock(block_id=contact_block_id(key), text=_md(thanks_dm_text(language)))]
+
+
+def thanks_dm_text(language: Language) -> str:
+    return t("lifecycle.thanks.text", language)
+
+
+def kept_blocks(language: Language, *, already: bool = False, closed: bool = False) -> list[Block]:
+    """Replaces the contact DM once the member pressed "keep my account"."""
+    key = "lifecycle.kept.closed" if closed else "lifecycle.kept.already" if already else None
+    return [SectionBlock(text=_md(t(key or "lifecycle.kept.text", language)))]
+
+
+# --- The secretariat's list -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListTerms:
+    inactive_days: int
+    grace_days: int
+
+
+def _row(member: FlaggedMember, language: Language) -> SectionBlock:
+    unknown = t("lifecycle.list.unknown", language)
+    text = t(
+        "lifecycle.list.row",
+        language,
+        name=escape_mrkdwn(member.name or member.slack_user_id),
+        user=member.slack_user_id,
+        organisation=escape_mrkdwn(member.organisation or unknown),
+        last_active=slack_date(member.last_active) if member.last_active else unknown,
+        flagged_at=slack_date(member.flagged_at) if member.flagged_at else unknown,
+    )
+    notes = []
+    if member.dm_failed:
+        notes.append(t("lifecycle.list.dm_failed", language))
+    if member.email_failed:
+        notes.append(t("lifecycle.list.email_failed", language))
+    if notes:
+        text += "\n" + "　".join(notes)
+    return SectionBlock(
+        text=_md(text),
+        accessory=ButtonElement(
+            text=t("lifecycle.button.restore", language),
+            action_id=ids.LIFECYCLE_RESTORE,
+            value=str(member.cycle_id),
+        ),
+    )
+
+
+def flagged_list_blocks(
+    batch: Sequence[FlaggedMember],
+    language: Language,
+    *,
+    total: int,
+    approved_waiting: int,
+    terms: ListTerms,
+    notes: Sequence[str] = (),
+    header: bool = True,
+) -> list[Block]:
+    """A batch of flagged members, each with a restore button, and one button approving the
+    batch. `notes` (results of the last click) come first."""
+    blocks: list[Block] = []
+    if header:
+        blocks.append(HeaderBlock(text=t("lifecycle.list.header", language, count=total)))
+    blocks.extend(SectionBlock(text=_md(note)) for note in notes)
+    if not batch:
+        blocks.append(SectionBlock(text=_md(t("lifecycle.list.none", language))))
+    else:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        t(
+                            "lifecycle.list.intro",
+                            language,
+                            inactive_days=terms.inactive_days,
+                            grace_days=terms.grace_days,
+                        )
+                    )
+                ]
+            )
+        )
+        blocks.append(DividerBlock())
+        blocks.extend(_row(member, language) for member in batch[:BATCH_SIZE])
+        if total > len(batch):
+            blocks.append(
+                ContextBlock(
+                    elements=[_md(t("lifecycle.list.more", language, count=total - len(batch)))]
+                )
+            )
+    if approved_waiting:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(t("lifecycle.list.approved_waiting", language, count=approved_waiting))
+                ]
+            )
+        )
+    blocks.append(_list_buttons(batch, language))
+    return blocks
+
+
+def _list_buttons(batch: Sequence[FlaggedMember], language: Language) -> ActionsBlock:
+    elements = []
+    if batch:
+        count = len(batch[:BATCH_SIZE])
+        elements.append(
+            ButtonElement(
+                text=t("lifecycle.button.approve_batch", language, count=count),
+                action_id=ids.LIFECYCLE_APPROVE_BATCH,
+                value=",".join(str(member.cycle_id) for member in batch[:BATCH_SIZE]),
+                style="danger",
+                confirm=ConfirmObject(
+                    title=t("lifecycle.confirm.title", language),
+                    text=t("lifecycle.confirm.text", language, count=count),
+                    confirm=t("lifecycle.confirm.yes", language),
+                    deny=t("lifecycle.confirm.no", language),
+                ),
+            )
+        )
+    elements.append(
+        ButtonElement(
+            text=t("lifecycle.button.refresh", language),
+            action_id=ids.LIFECYCLE_SHOW_FLAGGED,
+            value="refresh",
+        )
+    )
+    return ActionsBlock(block_id=ids.LIFECYCLE_FLAGGED_BLOCK, elements=elements)
+
+
+def weekly_summary_blocks(
+    overview: Overview,
+    batch: Sequence[FlaggedMember],
+    language: Language,
+    *,
+    terms: ListTerms,
+) -> list[Block]:
+    """The review channel's weekly summary: counts, then the first batch to decide."""
+    counts = t(
+        "lifecycle.weekly.counts",
+        language,
+        contacting=overview.contacting,
+        flagged=overview.flagged,
+        approved=overview.approved,
+        exempt=overview.exempt,
+    )
+    return [
+        HeaderBlock(text=t("lifecycle.weekly.header", language)),
+        SectionBlock(text=_md(counts)),
+        DividerBlock(),
+        *flagged_list_blocks(
+            batch,
+            language,
+            total=overview.flagged,
+            approved_waiting=overview.approved,
+            terms=terms,
+            header=False,
+        ),
+    ]
+
+
+def weekly_summary_text(overview: Overview, language: Language) -> str:
+    return t(
+        "lifecycle.weekly.counts",
+        language,
+        contacting=overview.contacting,
+        flagged=overview.flagged,
+        approved=overview.approved,
+        exempt=overview.exempt,
+    )
+
+
+def flagged_home_blocks(
+    overview: Overview, batch: Sequence[FlaggedMember], language: Language, *, terms: ListTerms
+) -> list[Block]:
+    """For the secretariat's App Home: the same list and buttons as the review channel."""
+    return weekly_summary_blocks(overview, batch, language, terms=terms)
