@@ -9,8 +9,9 @@ seen 181–700 days ago, 1 % exempt, a few secretariat members and facilitators)
 - "first sweep": every inactive member staged at once (the worst day, 180 days after the
   bot was installed), timed from BEGIN to COMMIT, three times (rounds reset in between; the
   first on tables never analysed, as right after the seeding);
-- "day 45": 5 % of the staged members became active again and 30 % have had their last
-  contact more than the grace period ago (rounds end, thank-yous are planned, rounds flagged);
+- "day 45": 5 % of the staged members became active again, 30 % had their email more than
+  the grace period ago, 20 % of the emails were delivered but not yet recorded, 30 % are not
+  due yet (rounds end, thank-yous are planned, emails are reconciled, rounds are flagged);
 - "quiet day": nothing to do but check every round;
 each against a same-run baseline, `SELECT count(*) FROM members` (median of 5). Budget: 2 s.
 
@@ -69,10 +70,12 @@ from models import (  # noqa: E402
     AttemptStatus,
     ContactAttempt,
     CycleStatus,
+    EmailStatus,
     InactivityCycle,
     Member,
     MemberRole,
     MemberStatus,
+    OutboundEmail,
     Role,
 )
 from models.base import UtcDateTime  # noqa: E402
@@ -175,8 +178,8 @@ def baseline(session_factory: SessionFactory) -> float:
 
 
 def day_45(session_factory: SessionFactory) -> datetime:
-    """Prepare the state 45 days on: all were DMed and emailed; 5 % came back, and the
-    last attempt of 30 % is past the grace period. Set-based, like the sweep itself."""
+    """Prepare the state 45 days on (set-based, like the sweep itself): every round was
+    DMed; 5 % of the members came back; the emails are in every state (see below)."""
     day0 = NOW
     later = NOW + timedelta(days=45)
     with session_factory.begin() as session:
@@ -216,16 +219,54 @@ def day_45(session_factory: SessionFactory) -> datetime:
             )
             .values(status=MemberStatus.INACTIVE)
         )
-        # Contacts went out over days: 30 % of the emails are past the grace period.
+        # Contacts went out over days. By the email (attempt 2): 30 % were sent more than
+        # the grace period ago (flagged today), 20 % recently; 20 % were handed to the outbox
+        # and delivered but not yet copied back; 30 % are not due yet.
+        email = ContactAttempt.number == 2
+        bucket = ContactAttempt.cycle_id % 10
         session.execute(
             update(ContactAttempt)
-            .where(ContactAttempt.number == 2)
+            .where(email, bucket < 3)
+            .values(sent_at=later - timedelta(days=31))
+        )
+        session.execute(
+            update(ContactAttempt)
+            .where(email, bucket >= 8)
             .values(sent_at=later - timedelta(days=10))
         )
         session.execute(
             update(ContactAttempt)
-            .where(ContactAttempt.number == 2, ContactAttempt.cycle_id % 10 < 3)
-            .values(sent_at=later - timedelta(days=31))
+            .where(email, bucket >= 3, bucket < 6)
+            .values(status=AttemptStatus.PLANNED, sent_at=None, due_at=later + timedelta(days=5))
+        )
+        session.execute(
+            update(ContactAttempt)
+            .where(email, bucket >= 6, bucket < 8)
+            .values(status=AttemptStatus.PLANNED, sent_at=None, due_at=later - timedelta(hours=2))
+        )
+        session.execute(
+            insert(OutboundEmail).from_select(
+                [
+                    "key",
+                    "to_address",
+                    "subject",
+                    "body",
+                    "status",
+                    "attempts",
+                    "created_at",
+                    "sent_at",
+                ],
+                select(
+                    literal("lifecycle:", String(16)).concat(ContactAttempt.key),
+                    literal("member@city.example.lg.jp"),
+                    literal("subject"),
+                    literal("body"),
+                    literal(EmailStatus.SENT, OutboundEmail.status.type),
+                    literal(1),
+                    literal(later - timedelta(hours=2), UtcDateTime()),
+                    literal(later - timedelta(hours=1), UtcDateTime()),
+                ).where(email, bucket >= 6, bucket < 8),
+            )
         )
         session.execute(
             update(Member)

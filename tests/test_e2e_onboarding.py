@@ -636,7 +636,9 @@ def test_a_new_rules_version_asks_members_again(
     assert "第1版に同意いただいています" not in _rendered(_dms(emulator, NEWBIE)[1])
     with session_factory() as session:
         versions = session.scalars(
-            select(AuditEntry.details).where(AuditEntry.action == "member.rules_accepted")
+            select(AuditEntry.details)
+            .where(AuditEntry.action == "member.rules_accepted")
+            .order_by(AuditEntry.id)
         ).all()
     assert versions == [{"version": "1"}, {"version": "2"}]
 

@@ -297,7 +297,7 @@ class ContactSender:
             lifecycle.end_on_activity(session, now=now)
             lifecycle.end_for_exempt(session, now=now)
             lifecycle.plan_thanks(session, now=now)
-            lifecycle.reconcile_emails(session)
+            lifecycle.reconcile_emails(session, now=now)
             lifecycle.drop_unsent_attempts(session)
             lifecycle.sync_member_status(session, now=now)
             self._total = lifecycle.pending_contacts(session, now=now)

@@ -244,7 +244,7 @@ def sweep(session: Session, *, clock: Clock, policy: Policy) -> SweepResult:
     exempted = end_for_exempt(session, now=now)
     started = start_cycles(session, now=now, policy=policy)
     thanks = plan_thanks(session, now=now)
-    sent, failed = reconcile_emails(session)
+    sent, failed = reconcile_emails(session, now=now)
     flagged = flag_due(session, now=now, policy=policy)
     drop_unsent_attempts(session)
     sync_member_status(session, now=now)
@@ -400,14 +400,21 @@ def end_for_exempt(session: Session, *, now: datetime) -> int:
     )
 
 
-def reconcile_emails(session: Session) -> tuple[int, int]:
-    """Copy the outbox's result to email attempts: sent, or refused by the server (bounce)."""
+def reconcile_emails(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Copy the outbox's result to email attempts: sent, or refused by the server (bounce).
+
+    Only attempts already due can be in the outbox: the many planned for later are skipped
+    without a look-up."""
     key = _outbox_key_of_attempt()
 
     def outbox(status: EmailStatus, column: Any = OutboundEmail.id) -> Any:
         return select(column).where(OutboundEmail.key == key, OutboundEmail.status == status)
 
-    pending = and_(ContactAttempt.channel == EMAIL, ContactAttempt.status == AttemptStatus.PLANNED)
+    pending = and_(
+        ContactAttempt.channel == EMAIL,
+        ContactAttempt.status == AttemptStatus.PLANNED,
+        ContactAttempt.due_at <= _at(now),
+    )
     sent = _count(
         session,
         update(ContactAttempt)
