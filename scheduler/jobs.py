@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,13 @@ from bot.db import SessionFactory
 from bot.services.events import prune_processed_events
 from bot.services.mail import MailSender, deliver_pending, prune_outbox
 from bot.settings import Settings
-from scheduler import application_jobs, moderation_jobs, onboarding_jobs
+from scheduler import (
+    application_jobs,
+    channel_jobs,
+    lifecycle_jobs,
+    moderation_jobs,
+    onboarding_jobs,
+)
 
 
 @dataclass(frozen=True)
@@ -56,30 +63,55 @@ def _deliver_emails(ctx: JobContext) -> JobResult:
     return dict(deliver_pending(ctx.session_factory, ctx.mail_sender, clock=ctx.clock))
 
 
-def _messenger(ctx: JobContext) -> onboarding_jobs.Messenger | None:
-    if ctx.client is None or ctx.settings is None:
-        return None
-    return onboarding_jobs.Messenger(
-        client=ctx.client, settings=ctx.settings, session_factory=ctx.session_factory
-    )
+NO_SLACK = {"skipped": "no Slack client in this context"}
 
 
-def _onboarding_dms(
-    send: Callable[..., JobResult],
+def _needs_slack(
+    run: Callable[..., Mapping[str, Any]], *, with_clock: bool = True
 ) -> Callable[[JobContext], JobResult]:
+    """A job that talks to Slack: skipped where the context has no client or settings."""
+
+    def job(ctx: JobContext) -> JobResult:
+        if ctx.client is None or ctx.settings is None:
+            return dict(NO_SLACK)
+        extra: dict[str, Any] = {"clock": ctx.clock} if with_clock else {}
+        return dict(
+            run(
+                session_factory=ctx.session_factory,
+                client=ctx.client,
+                settings=ctx.settings,
+                **extra,
+            )
+        )
+
+    return job
+
+
+def _imported_when_run(module: str, name: str) -> Callable[..., Mapping[str, Any]]:
+    """For jobs whose module is heavy to import (the weekly report loads matplotlib)."""
+
+    def run(**kwargs: Any) -> Mapping[str, Any]:
+        target: Callable[..., Mapping[str, Any]] = getattr(importlib.import_module(module), name)
+        return target(**kwargs)
+
+    return run
+
+
+def _onboarding_dms(send: Callable[..., JobResult]) -> Callable[[JobContext], JobResult]:
     def run(ctx: JobContext) -> JobResult:
-        messenger = _messenger(ctx)
-        if messenger is None:
-            return {"skipped": "no Slack client in this context"}
+        if ctx.client is None or ctx.settings is None:
+            return dict(NO_SLACK)
+        messenger = onboarding_jobs.Messenger(
+            client=ctx.client, settings=ctx.settings, session_factory=ctx.session_factory
+        )
         return send(session_factory=ctx.session_factory, clock=ctx.clock, messenger=messenger)
 
     return run
 
 
-def _report_stuck(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    return onboarding_jobs.report_stuck(
+# The lifecycle's database work runs without Slack too; Slack only adds its summary line.
+def _lifecycle_sweep(ctx: JobContext) -> JobResult:
+    return lifecycle_jobs.sweep(
         session_factory=ctx.session_factory,
         clock=ctx.clock,
         client=ctx.client,
@@ -87,22 +119,23 @@ def _report_stuck(ctx: JobContext) -> JobResult:
     )
 
 
-def _remind_pending_applications(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    return application_jobs.remind_pending(
+def _lifecycle_access_logs(ctx: JobContext) -> JobResult:
+    if ctx.settings is None:
+        return {"skipped": "no settings in this context"}
+    return lifecycle_jobs.import_logins(
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        settings=ctx.settings,
+        client=ctx.client,
+    )
+
+
+def _lifecycle_retention(ctx: JobContext) -> JobResult:
+    return lifecycle_jobs.retention(
         session_factory=ctx.session_factory,
         clock=ctx.clock,
         client=ctx.client,
         settings=ctx.settings,
-    )
-
-
-def _post_unposted_applications(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    return application_jobs.post_unposted(
-        session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
     )
 
 
@@ -129,13 +162,13 @@ JOBS: tuple[JobSpec, ...] = (
         id="applications-remind-pending",
         description="Remind the secretariat of applications waiting over 2 business days",
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "15"},
-        run=_remind_pending_applications,
+        run=_needs_slack(application_jobs.remind_pending),
     ),
     JobSpec(
         id="applications-post-unposted",
         description="Post applications that never reached the review channel",
         cron={"minute": "*/10"},
-        run=_post_unposted_applications,
+        run=_needs_slack(application_jobs.post_unposted, with_clock=False),
     ),
     JobSpec(
         id="onboarding-rules-ask-again",
@@ -159,7 +192,87 @@ JOBS: tuple[JobSpec, ...] = (
         id="onboarding-stuck-report",
         description="List members who have not accepted the rules after 3 business days",
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "30"},
-        run=_report_stuck,
+        run=_needs_slack(onboarding_jobs.report_stuck),
+    ),
+    JobSpec(
+        id="moderation-edit-follow-ups",
+        description="Tell the secretariat when an author's edit deadline passes (once per request)",
+        cron={"minute": "*/15"},
+        run=_needs_slack(moderation_jobs.follow_up_edit_requests),
+    ),
+    JobSpec(
+        id="moderation-post-unposted",
+        description="Post moderation cases that never reached the review channel",
+        cron={"minute": "*/10"},
+        run=_needs_slack(moderation_jobs.post_unposted, with_clock=False),
+    ),
+    JobSpec(
+        id="weekly-report",
+        description="Weekly figures and charts to the review channel (Monday 9:00; retried hourly "
+        "until posted)",
+        cron={"day_of_week": "mon", "hour": "9-17", "minute": "0"},
+        run=_needs_slack(_imported_when_run("scheduler.report_jobs", "weekly_report")),
+    ),
+    JobSpec(
+        id="channels-sync",
+        description="Bring every public channel into the registry (conversations.list, paced "
+        "for Tier 2)",
+        cron={"hour": "4", "minute": "15"},
+        run=_needs_slack(channel_jobs.sync_registry),
+    ),
+    JobSpec(
+        id="channels-dormancy",
+        description="Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; "
+        "remind once; list for archiving",
+        cron={"day_of_week": "mon", "hour": "10", "minute": "30"},
+        run=_needs_slack(channel_jobs.dormancy_round),
+    ),
+    JobSpec(
+        id="channels-catch-up",
+        description="Post unposted channel requests; finish provisioning stopped by a passing "
+        "error",
+        cron={"minute": "*/15"},
+        run=_needs_slack(channel_jobs.catch_up_requests),
+    ),
+    JobSpec(
+        id="inactivity-sweep",
+        description="Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered "
+        "ones; flag the unanswered (set-based)",
+        cron={"hour": "8", "minute": "30"},
+        run=_lifecycle_sweep,
+    ),
+    JobSpec(
+        id="lifecycle-contacts",
+        description="Send due inactivity DMs and emails: business hours, not in do-not-disturb, "
+        "paced (KYOSO_CONTACTS_PER_MINUTE)",
+        cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "5"},
+        run=_needs_slack(lifecycle_jobs.send_contacts),
+    ),
+    JobSpec(
+        id="lifecycle-users-sync",
+        description="users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts "
+        "deactivated in Slack",
+        cron={"hour": "5", "minute": "0"},
+        run=_needs_slack(lifecycle_jobs.sync_users),
+    ),
+    JobSpec(
+        id="lifecycle-access-logs",
+        description="Last logins from team.accessLogs (paid plans, admin token; skipped quietly "
+        "otherwise)",
+        cron={"hour": "5", "minute": "30"},
+        run=_lifecycle_access_logs,
+    ),
+    JobSpec(
+        id="lifecycle-weekly-summary",
+        description="Flagged accounts with approve and restore buttons in the review channel",
+        cron={"day_of_week": "mon", "hour": "9", "minute": "45"},
+        run=_needs_slack(lifecycle_jobs.weekly_summary, with_clock=False),
+    ),
+    JobSpec(
+        id="lifecycle-retention",
+        description="Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
+        cron={"hour": "3", "minute": "50"},
+        run=_lifecycle_retention,
     ),
 )
 
@@ -173,262 +286,3 @@ def find_job(job_id: str) -> JobSpec:
         if job.id == job_id:
             return job
     raise UnknownJob(job_id)
-
-
-# --- Moderation (appended: extends the registry above) ----------------------------------------
-
-
-def _moderation_follow_ups(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    return dict(
-        moderation_jobs.follow_up_edit_requests(
-            session_factory=ctx.session_factory,
-            clock=ctx.clock,
-            client=ctx.client,
-            settings=ctx.settings,
-        )
-    )
-
-
-def _moderation_post_unposted(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    return dict(
-        moderation_jobs.post_unposted(
-            session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
-        )
-    )
-
-
-JOBS = (
-    *JOBS,
-    JobSpec(
-        id="moderation-edit-follow-ups",
-        description="Tell the secretariat when an author's edit deadline passes (once per request)",
-        cron={"minute": "*/15"},
-        run=_moderation_follow_ups,
-    ),
-    JobSpec(
-        id="moderation-post-unposted",
-        description="Post moderation cases that never reached the review channel",
-        cron={"minute": "*/10"},
-        run=_moderation_post_unposted,
-    ),
-)
-
-
-# --- Dashboard and statistics (appended: extends the registry above) --------------------------
-
-
-def _weekly_report(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    # Imported here: it loads matplotlib, which only this job needs.
-    from scheduler import report_jobs
-
-    return report_jobs.weekly_report(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-JOBS = (
-    *JOBS,
-    JobSpec(
-        id="weekly-report",
-        description="Weekly figures and charts to the review channel (Monday 9:00; retried hourly "
-        "until posted)",
-        cron={"day_of_week": "mon", "hour": "9-17", "minute": "0"},
-        run=_weekly_report,
-    ),
-)
-
-
-# --- Channels (appended: extends the registry above) ------------------------------------------
-
-
-def _channels_sync(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import channel_jobs
-
-    return channel_jobs.sync_registry(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-def _channels_dormancy(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import channel_jobs
-
-    return channel_jobs.dormancy_round(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-def _channels_catch_up(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import channel_jobs
-
-    return channel_jobs.catch_up_requests(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-JOBS = (
-    *JOBS,
-    JobSpec(
-        id="channels-sync",
-        description="Bring every public channel into the registry (conversations.list, paced "
-        "for Tier 2)",
-        cron={"hour": "4", "minute": "15"},
-        run=_channels_sync,
-    ),
-    JobSpec(
-        id="channels-dormancy",
-        description="Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; "
-        "remind once; list for archiving",
-        cron={"day_of_week": "mon", "hour": "10", "minute": "30"},
-        run=_channels_dormancy,
-    ),
-    JobSpec(
-        id="channels-catch-up",
-        description="Post unposted channel requests; finish provisioning stopped by a passing "
-        "error",
-        cron={"minute": "*/15"},
-        run=_channels_catch_up,
-    ),
-)
-
-
-# --- Account lifecycle (appended: extends the registry above) ----------------------------------
-
-
-def _lifecycle_sweep(ctx: JobContext) -> JobResult:
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.sweep(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-def _lifecycle_contacts(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.send_contacts(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-def _lifecycle_users_sync(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.sync_users(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-def _lifecycle_access_logs(ctx: JobContext) -> JobResult:
-    if ctx.settings is None:
-        return {"skipped": "no settings in this context"}
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.import_logins(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        settings=ctx.settings,
-        client=ctx.client,
-    )
-
-
-def _lifecycle_weekly_summary(ctx: JobContext) -> JobResult:
-    if ctx.client is None or ctx.settings is None:
-        return {"skipped": "no Slack client in this context"}
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.weekly_summary(
-        session_factory=ctx.session_factory, client=ctx.client, settings=ctx.settings
-    )
-
-
-def _lifecycle_retention(ctx: JobContext) -> JobResult:
-    from scheduler import lifecycle_jobs
-
-    return lifecycle_jobs.retention(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
-
-
-JOBS = (
-    *JOBS,
-    JobSpec(
-        id="inactivity-sweep",
-        description="Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered "
-        "ones; flag the unanswered (set-based)",
-        cron={"hour": "8", "minute": "30"},
-        run=_lifecycle_sweep,
-    ),
-    JobSpec(
-        id="lifecycle-contacts",
-        description="Send due inactivity DMs and emails: business hours, not in do-not-disturb, "
-        "paced (KYOSO_CONTACTS_PER_MINUTE)",
-        cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "5"},
-        run=_lifecycle_contacts,
-    ),
-    JobSpec(
-        id="lifecycle-users-sync",
-        description="users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts "
-        "deactivated in Slack",
-        cron={"hour": "5", "minute": "0"},
-        run=_lifecycle_users_sync,
-    ),
-    JobSpec(
-        id="lifecycle-access-logs",
-        description="Last logins from team.accessLogs (paid plans, admin token; skipped quietly "
-        "otherwise)",
-        cron={"hour": "5", "minute": "30"},
-        run=_lifecycle_access_logs,
-    ),
-    JobSpec(
-        id="lifecycle-weekly-summary",
-        description="Flagged accounts with approve and restore buttons in the review channel",
-        cron={"day_of_week": "mon", "hour": "9", "minute": "45"},
-        run=_lifecycle_weekly_summary,
-    ),
-    JobSpec(
-        id="lifecycle-retention",
-        description="Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
-        cron={"hour": "3", "minute": "50"},
-        run=_lifecycle_retention,
-    ),
-)
