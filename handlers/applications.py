@@ -41,10 +41,6 @@ def refresh_review_message(deps: Deps, public_id: str) -> None:
 def register(app: App, deps: Deps) -> None:
     language: Language = deps.settings.default_locale
 
-    def is_secretariat(user_id: str) -> bool:
-        with deps.session_factory() as session:
-            return members.has_role(session, user_id, Role.SECRETARIAT)
-
     def refuse(respond: Respond, key: str, **params: str) -> None:
         respond(text=t(key, language, **params), response_type="ephemeral", replace_original=False)
 
@@ -103,7 +99,7 @@ def register(app: App, deps: Deps) -> None:
     def open_reason_modal(
         body: dict[str, Any], action: dict[str, Any], respond: Respond, callback_id: str, kind: str
     ) -> None:
-        if not is_secretariat(body["user"]["id"]):
+        if not deps.is_secretariat(body["user"]["id"]):
             refuse(respond, "applications.not_secretariat")
             return
         view = reason_modal(

@@ -40,11 +40,6 @@ _PAGE_ACTIONS = re.compile("^(" + "|".join(map(re.escape, ids.DASHBOARD_PAGES)) 
 _EXPORT_ACTIONS = re.compile("^(" + "|".join(map(re.escape, ids.DASHBOARD_EXPORTS.values())) + ")$")
 
 
-def is_secretariat(deps: Deps, user_id: str) -> bool:
-    with deps.session_factory() as session:
-        return members.has_role(session, user_id, Role.SECRETARIAT)
-
-
 def publish_home(deps: Deps, user_id: str) -> None:
     """The member's page; for the secretariat, the dashboard above it."""
     language = deps.locales.for_user(user_id)
@@ -143,7 +138,7 @@ def register(app: App, deps: Deps) -> None:
     def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user_id = body["user"]["id"]
-        if not is_secretariat(deps, user_id):
+        if not deps.is_secretariat(user_id):
             log.warning("export refused to %s: not secretariat", user_id)
             publish_home(deps, user_id)
             return
@@ -170,7 +165,7 @@ def register(app: App, deps: Deps) -> None:
         )
 
     def export(call: CommandCall) -> None:
-        if not is_secretariat(deps, call.user_id):
+        if not deps.is_secretariat(call.user_id):
             text = t("dashboard.not_secretariat", call.language)
             reply(call.respond, notice_blocks(text), text)
             return

@@ -9,10 +9,12 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
+from bot.services import members
 from bot.services.activity import ActivityRecorder
 from bot.services.mail import MailWorker
 from bot.settings import Settings
 from handlers.command_router import CommandRouter
+from models import Role
 
 
 @dataclass
@@ -27,3 +29,8 @@ class Deps:
     # Delivers the email outbox; kicked automatically when a transaction that queued mail commits.
     mail: MailWorker
     commands: CommandRouter = field(default_factory=CommandRouter)
+
+    def is_secretariat(self, user_id: str) -> bool:
+        """Checked when each privileged payload arrives: a hidden button is no permission."""
+        with self.session_factory() as session:
+            return members.has_role(session, user_id, Role.SECRETARIAT)

@@ -10,14 +10,14 @@ from slack_bolt import Ack, App, Respond
 
 from bot import ids
 from bot.i18n import Language, t
-from bot.services import lifecycle, members
+from bot.services import lifecycle
 from bot.services.slack_sync import ApprovalOutcome, Deactivator, approve_and_deactivate
 from bot.settings import Settings
 from bot.timefmt import slack_date
 from bot.views.lifecycle import BATCH_SIZE, ListTerms, flagged_list_blocks, kept_blocks, to_dicts
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
-from models import CycleStatus, Role
+from models import CycleStatus
 
 
 def deactivator_for(deps: Deps) -> Deactivator:
@@ -99,10 +99,6 @@ def approval_notes(
 def register(app: App, deps: Deps) -> None:
     language: Language = deps.settings.default_locale
 
-    def is_secretariat(user_id: str) -> bool:
-        with deps.session_factory() as session:
-            return members.has_role(session, user_id, Role.SECRETARIAT)
-
     def refuse(respond: Callable[..., Any], key: str, **params: Any) -> None:
         respond(text=t(key, language, **params), response_type="ephemeral", replace_original=False)
 
@@ -147,7 +143,7 @@ def register(app: App, deps: Deps) -> None:
     # --- the secretariat ---------------------------------------------------------------
 
     def list_command(call: CommandCall) -> None:
-        if not is_secretariat(call.user_id):
+        if not deps.is_secretariat(call.user_id):
             refuse(call.respond, "lifecycle.not_secretariat")
             return
         blocks, text = flagged_list(deps, language)
@@ -164,7 +160,7 @@ def register(app: App, deps: Deps) -> None:
     def on_refresh(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         reply = answer_to(body, respond)
-        if not is_secretariat(body["user"]["id"]):
+        if not deps.is_secretariat(body["user"]["id"]):
             refuse(reply, "lifecycle.not_secretariat")
             return
         show(reply)
@@ -177,7 +173,7 @@ def register(app: App, deps: Deps) -> None:
         reply = answer_to(body, respond)
         actor = body["user"]["id"]
         # Authorise on arrival: a button in a channel is no permission.
-        if not is_secretariat(actor):
+        if not deps.is_secretariat(actor):
             refuse(reply, "lifecycle.not_secretariat")
             return
         value = str(action.get("value", ""))
@@ -198,7 +194,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         reply = answer_to(body, respond)
         actor = body["user"]["id"]
-        if not is_secretariat(actor):
+        if not deps.is_secretariat(actor):
             refuse(reply, "lifecycle.not_secretariat")
             return
         value = str(action.get("value", ""))

@@ -29,7 +29,6 @@ from bot.eligibility import (
 from bot.i18n import Language
 from bot.services import audit
 from models import (
-    OPEN_STATUSES,
     Application,
     ApplicationSource,
     ApplicationStatus,
@@ -302,15 +301,6 @@ def mark_invited(session: Session, *, clock: Clock, public_id: str, actor: str) 
         allowed_from=(ApplicationStatus.APPROVED,),
         reason=None,
         action="application.invited",
-    )
-
-
-def open_for_email(session: Session, normalised_email: str) -> Application | None:
-    return session.scalar(
-        select(Application).where(
-            Application.email_normalized == normalised_email,
-            Application.status.in_(OPEN_STATUSES),
-        )
     )
 
 
