@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -11,11 +12,14 @@ from slack_sdk import WebClient
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.inbox.runtime import EventInbox
 from bot.locale import LocaleResolver
 from bot.services.activity import ActivityRecorder
 from bot.services.mail import MailWorker, SmtpSender
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from handlers import intake
+from handlers.command_router import CommandRouter
 from handlers.deps import Deps
 
 
@@ -23,13 +27,16 @@ from handlers.deps import Deps
 class Kyoso:
     bolt: App
     deps: Deps
+    inbox: EventInbox
 
     def start_background_work(self) -> None:
         self.deps.activity.start()
         self.deps.mail.start()
+        self.inbox.start()
 
     def close(self) -> None:
-        """Flush what is buffered; call once the server has stopped taking requests."""
+        """Finish and flush what is under way; call once the server stopped taking requests."""
+        self.inbox.stop()
         self.deps.activity.stop()
         self.deps.mail.stop()
 
@@ -85,9 +92,23 @@ def build_bolt_app(settings: Settings, client: WebClient) -> App:
         client=client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         # Socket Mode payloads arrive over an authenticated websocket and carry no signature.
-        request_verification_enabled=not settings.socket_mode,
+        request_verification_enabled=False,  # HTTP: handlers/slack_gate.py verifies first
         process_before_response=False,
     )
+
+
+def build_event_worker(client: WebClient, deps: Deps) -> App:
+    """The same listeners, run to completion by the inbox's workers on recorded events
+    (already verified when they were received)."""
+    worker = App(
+        client=client,
+        signing_secret="",
+        request_verification_enabled=False,
+        process_before_response=True,
+    )
+    # Its own command router: the slash command's listeners are registered on both apps.
+    handlers.register_all(worker, replace(deps, commands=CommandRouter()))
+    return worker
 
 
 def create_app(
@@ -98,6 +119,14 @@ def create_app(
     clock: Clock | None = None,
 ) -> Kyoso:
     deps = build_deps(settings, client=client, session_factory=session_factory, clock=clock)
+    inbox = EventInbox(
+        deps.session_factory,
+        deps.clock,
+        intake.event_dispatcher(build_event_worker(deps.client, deps)),
+        workers=settings.event_workers,
+        lease=timedelta(seconds=settings.event_lease_seconds),
+    )
     bolt = build_bolt_app(settings, deps.client)
+    intake.register(bolt, deps, inbox)
     handlers.register_all(bolt, deps)
-    return Kyoso(bolt=bolt, deps=deps)
+    return Kyoso(bolt=bolt, deps=deps, inbox=inbox)

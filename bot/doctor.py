@@ -10,7 +10,10 @@ from enum import StrEnum
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.scim import SCIMClient
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db import make_engine, make_session_factory
+from bot.inbox import store
 from bot.manifest import Manifest
 from bot.services.mail import MailError, SmtpSender
 from bot.settings import Settings
@@ -174,6 +177,23 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
+
+
+def inbox_check(database_url: str) -> Check:
+    """Slack events waiting or set aside after failing every attempt."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            summary = store.summary(session)
+    except SQLAlchemyError as exc:
+        detail = f"not readable ({type(exc).__name__}): is the database up and migrated?"
+        return Check("Event inbox", Status.WARN, detail)
+    finally:
+        engine.dispose()
+    detail = f"{summary.pending} waiting, {summary.dead} set aside"
+    if summary.dead:
+        return Check("Event inbox", Status.WARN, detail + " (`kyoso events failed`)")
+    return Check("Event inbox", Status.OK, detail)
 
 
 def render_table(checks: list[Check]) -> str:

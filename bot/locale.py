@@ -68,7 +68,7 @@ class LocaleResolver:
         try:
             response = self._client.users_info(user=user_id, include_locale=True)
             language = as_language(response["user"].get("locale"), self._default)
-        except (SlackApiError, SlackClientError) as exc:
+        except (SlackApiError, SlackClientError, OSError) as exc:
             # Speaking the default language beats failing the member's request.
             log.warning("users.info failed for locale of %s: %s", user_id, exc)
             return self._default

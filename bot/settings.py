@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.proxies import TrustedProxies
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SCIM_URL = "https://api.slack.com/scim/v2/"
 
@@ -30,6 +32,10 @@ class CoreSettings(BaseSettings):
     timezone: str = Field(default="Asia/Tokyo", validation_alias=_env("KYOSO_TIMEZONE"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias=_env("KYOSO_LOG_LEVEL")
+    )
+    # `json`: one JSON object per line, for log collectors.
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=_env("KYOSO_LOG_FORMAT")
     )
     # Account lifecycle: no activity for this many days starts a contact cycle (DM, then an
     # email after email_after_days, then a flag after grace_days); deactivated members'
@@ -77,6 +83,9 @@ class Settings(CoreSettings):
     host: str = Field(default="0.0.0.0", validation_alias=_env("HOST"))
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("PORT"))
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
+    # The reverse proxies believed about the client's address (X-Forwarded-For): a hop
+    # count such as `1`, or proxy addresses/networks. Empty: nobody, the peer is the client.
+    trusted_proxies: str = Field(default="", validation_alias=_env("KYOSO_TRUSTED_PROXIES"))
     review_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_REVIEW_CHANNEL"))
     # Where members' self-introductions are posted (the bot must be a member of it).
     intro_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_INTRO_CHANNEL"))
@@ -104,6 +113,12 @@ class Settings(CoreSettings):
         default=90, ge=7, le=3650, validation_alias=_env("KYOSO_DORMANT_DAYS")
     )
     scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
+    # Threads that process recorded Slack events, and how long an instance holds an event it
+    # took: after a crash, another instance (or the restarted one) takes it up after that.
+    event_workers: int = Field(default=4, ge=1, le=64, validation_alias=_env("KYOSO_EVENT_WORKERS"))
+    event_lease_seconds: int = Field(
+        default=120, ge=1, le=3600, validation_alias=_env("KYOSO_EVENT_LEASE_SECONDS")
+    )
     # Inactivity contacts per minute. Each costs one dnd.info (Tier 3, ~50/min) and one
     # chat.postMessage (shared with interactive replies): keep it at 45 or below on Slack.
     contacts_per_minute: int = Field(
@@ -138,6 +153,12 @@ class Settings(CoreSettings):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_shape(cls, value: str) -> str:
+        TrustedProxies.parse(value)  # raises ValueError with the reason
+        return value.strip()
+
     @field_validator("invite_channel_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -169,6 +190,10 @@ class Settings(CoreSettings):
         if self.slack_app_token is None and self.slack_signing_secret is None:
             raise ValueError("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required")
         return self
+
+    @property
+    def proxies(self) -> TrustedProxies:
+        return TrustedProxies.parse(self.trusted_proxies)
 
     @property
     def socket_mode(self) -> bool:

@@ -48,6 +48,12 @@ _HOW_TO_GET: dict[str, tuple[str, str]] = {
         "IANA のタイムゾーン名（例: Asia/Tokyo）を設定してください。",
         "An IANA time zone name such as Asia/Tokyo.",
     ),
+    "KYOSO_TRUSTED_PROXIES": (
+        "手前のリバースプロキシの段数（例: 1）か、プロキシのアドレス・ネットワークのカンマ区切り"
+        "（例: 10.0.0.0/8）を設定してください。プロキシがなければ空にします。",
+        "The number of reverse proxies in front (e.g. 1), or their addresses/networks "
+        "separated by commas (e.g. 10.0.0.0/8); leave it empty without a proxy.",
+    ),
 }
 
 _CONNECTION_MODE = "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required"

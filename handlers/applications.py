@@ -6,15 +6,15 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.i18n import Language, t
-from bot.services import applications, members
+from bot.services import applications, invitations, members
 from bot.services.application_emails import ApplicationEmailKind, queue_application_email
 from bot.services.review_messages import ReviewMessages
 from bot.views.applications import reason_modal
 from handlers.deps import Deps
+from handlers.modal_values import typed_text
 from models import Role
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,14 @@ def register(app: App, deps: Deps) -> None:
             except applications.AlreadyDecided as exc:
                 already(respond, exc)
                 return
-            # In the same transaction as the decision: told exactly once, never before it.
-            queue_application_email(
-                session,
-                clock=deps.clock,
-                application=approved,
-                kind=ApplicationEmailKind.APPROVED,
-                invited_by_slack=can_invite(deps),
-            )
+            if not can_invite(deps):
+                # In the same transaction as the decision: told exactly once, never before it.
+                queue_application_email(
+                    session,
+                    clock=deps.clock,
+                    application=approved,
+                    kind=ApplicationEmailKind.APPROVED,
+                )
         invite(deps, public_id)
         refresh_review_message(deps, public_id)
 
@@ -125,8 +125,12 @@ def register(app: App, deps: Deps) -> None:
 
     def decide_with_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], kind: str) -> None:
         actor, public_id = body["user"]["id"], view["private_metadata"]
-        values = view["state"]["values"][ids.APPLICATION_REASON_BLOCK]
-        reason = (values[ids.APPLICATION_REASON_INPUT].get("value") or "").strip()
+        reason = typed_text(
+            view["state"]["values"],
+            ids.APPLICATION_REASON_BLOCK,
+            ids.APPLICATION_REASON_INPUT,
+            multiline=True,
+        )
 
         def error(key: str, **params: str) -> None:
             ack(
@@ -182,24 +186,18 @@ def can_invite(deps: Deps) -> bool:
 
 
 def invite(deps: Deps, public_id: str) -> None:
-    """Invite through the admin API when an Enterprise admin token allows it.
+    """Invite through the admin API when an Enterprise admin token allows it; the approval
+    email follows the outcome (bot/services/invitations.py).
 
     Without one (or when Slack refuses), the review message keeps a to-do for the
     secretariat: invite by hand, then press "Mark as invited"."""
     admin = deps.admin_client
-    channels = deps.settings.invite_channel_ids
     if admin is None or not can_invite(deps):
         return
-    with deps.session_factory() as session:
-        application = applications.get(session, public_id)
-        email, name = application.email, application.name
-    try:
-        team_id = admin.auth_test()["team_id"]
-        admin.admin_users_invite(
-            team_id=team_id, email=email, channel_ids=channels, real_name=name, resend=True
-        )
-    except SlackApiError as exc:
-        log.warning("admin.users.invite failed for %s: %s", public_id, exc.response.get("error"))
-        return
-    with deps.session_factory.begin() as session:
-        applications.mark_invited(session, clock=deps.clock, public_id=public_id, actor="system")
+    invitations.invite(
+        session_factory=deps.session_factory,
+        clock=deps.clock,
+        admin=admin,
+        channel_ids=deps.settings.invite_channel_ids,
+        public_id=public_id,
+    )

@@ -26,9 +26,11 @@ from bot.services import channels as svc
 from bot.services import members
 from bot.services.channel_slack import ChannelConfig, ChannelSlack, slack_error
 from bot.services.channels import FormField, RequestForm, SlackChannel
+from bot.text import escape_mrkdwn, parse_int
 from bot.views import channels as views
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
+from handlers.modal_values import typed_text
 from handlers.once import run_once
 from models import ChannelCategory, ChannelRequestStatus, Role
 
@@ -55,8 +57,8 @@ def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
     return entered if isinstance(entered, dict) else {}
 
 
-def _text(values: dict[str, Any], block_id: str) -> str:
-    return str(_value(values, block_id).get("value") or "")
+def _text(values: dict[str, Any], block_id: str, *, multiline: bool = True) -> str:
+    return typed_text(values, block_id, ids.CHANNEL_INPUT, multiline=multiline)
 
 
 def _selected(values: dict[str, Any], block_id: str) -> str | None:
@@ -82,11 +84,11 @@ def form_from_state(values: dict[str, Any]) -> RequestForm:
     distinct = _value(values, ids.CHANNEL_DISTINCT_BLOCK).get("selected_options") or []
     return RequestForm(
         category=ChannelCategory(kind) if kind in {k.value for k in ChannelCategory} else None,
-        suffix=_text(values, ids.CHANNEL_NAME_BLOCK),
+        suffix=_text(values, ids.CHANNEL_NAME_BLOCK, multiline=False),
         purpose=_text(values, ids.CHANNEL_PURPOSE_BLOCK),
         reason=_text(values, ids.CHANNEL_REASON_BLOCK),
         prefecture=_selected(values, ids.CHANNEL_PREFECTURE_BLOCK),
-        organisation_id=int(organisation) if organisation and organisation.isdigit() else None,
+        organisation_id=parse_int(organisation, low=1),
         facilitator_ids=_users(values, ids.CHANNEL_FACILITATORS_BLOCK),
         end_date=_date(values, ids.CHANNEL_END_DATE_BLOCK),
         confirmed_distinct=bool(distinct),
@@ -215,7 +217,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         key = "channels.request.resubmitted" if meta.public_id else "channels.request.received"
-        text = t(key, language, name=name)
+        text = t(key, language, name=escape_mrkdwn(name))
         try:
             deps.client.chat_postMessage(channel=user_id, text=text)
         except _UNDELIVERED as exc:  # a receipt is a courtesy; the review goes on
@@ -629,10 +631,9 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         actor = body["user"]["id"]
         language = deps.locales.for_user(actor)
-        value = str(action.get("value") or "")
-        if not value.isdigit():
+        review_id = parse_int(str(action.get("value") or ""), low=1)
+        if review_id is None:
             return
-        review_id = int(value)
         with deps.session_factory.begin() as session:
             try:
                 review = svc.decide_review(
@@ -670,14 +671,14 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         actor = body["user"]["id"]
-        value = str(action.get("value") or "")
+        listed_id = parse_int(str(action.get("value") or ""), low=1)
         with deps.session_factory() as session:
             if not is_secretariat(session, actor):
                 refuse(respond, "channels.not_secretariat")
                 return
-        if not value.isdigit():
+        if listed_id is None:
             return
-        result = slack.archive_listed(int(value), actor)
+        result = slack.archive_listed(listed_id, actor)
         link = views.channel_link(result.slack_channel_id or "")
         if result.status == "archived":
             refuse(respond, "channels.archive.done", channel=link)
@@ -693,11 +694,13 @@ def register(app: App, deps: Deps) -> None:
     def refresh_list_message(body: dict[str, Any]) -> None:
         """Re-render the secretariat's list in place: archived ones lose their button."""
         container, message = body.get("container") or {}, body.get("message") or {}
-        review_ids = [
-            int(str(block.get("block_id", "")).removeprefix(ids.DORMANCY_BLOCK + "_"))
+        prefix = ids.DORMANCY_BLOCK + "_"
+        found = (
+            parse_int(str(block.get("block_id", "")).removeprefix(prefix), low=1)
             for block in message.get("blocks") or []
-            if str(block.get("block_id", "")).removeprefix(ids.DORMANCY_BLOCK + "_").isdigit()
-        ]
+            if str(block.get("block_id", "")).startswith(prefix)
+        )
+        review_ids = [review_id for review_id in found if review_id is not None]
         if not review_ids or not container.get("channel_id"):
             return
         items = [slack.dormant_item(review_id) for review_id in review_ids]

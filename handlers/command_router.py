@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Language
-from bot.text import nfkc
+from bot.text import clean_line, nfkc
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class CommandRouter:
 
 
 def split_subcommand(text: str) -> tuple[str, str]:
-    """NFKC first: members type full-width letters and the ideographic space."""
-    name, _, rest = nfkc(text).partition(" ")
+    """NFKC first: members type full-width letters and the ideographic space; the input
+    hygiene drops control and bidi characters (a line break separates like a space)."""
+    name, _, rest = clean_line(nfkc(text)).partition(" ")
     return name.lower(), rest.strip()

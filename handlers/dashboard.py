@@ -20,7 +20,7 @@ from bot.i18n import Language, t
 from bot.services import dashboard, exports, members, statistics
 from bot.services.dashboard import QueueKind
 from bot.services.exports import Export, ExportKind
-from bot.text import nfkc
+from bot.text import nfkc, parse_int
 from bot.views.dashboard import (
     member_home_view,
     queue_list_view,
@@ -132,7 +132,7 @@ def register(app: App, deps: Deps) -> None:
     def on_page(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         kind, _, page = str(action.get("value", "")).partition(":")
-        publish_list(deps, body["user"]["id"], kind, int(page) if page.isdigit() else 1)
+        publish_list(deps, body["user"]["id"], kind, parse_int(page, low=1) or 1)
 
     @app.action(_EXPORT_ACTIONS)
     def on_export(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

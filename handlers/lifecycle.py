@@ -13,6 +13,7 @@ from bot.i18n import Language, t
 from bot.services import lifecycle
 from bot.services.slack_sync import ApprovalOutcome, Deactivator, approve_and_deactivate
 from bot.settings import Settings
+from bot.text import MAX_DB_INTEGER, parse_int
 from bot.timefmt import slack_date
 from bot.views.lifecycle import BATCH_SIZE, ListTerms, flagged_list_blocks, kept_blocks, to_dicts
 from handlers.command_router import CommandCall
@@ -128,6 +129,8 @@ def register(app: App, deps: Deps) -> None:
         member_language = deps.locales.for_user(user_id)
         try:
             cycle_id = lifecycle.cycle_id_of(str(action.get("value", "")))
+            if cycle_id > MAX_DB_INTEGER:
+                raise lifecycle.UnknownCycle(cycle_id)  # beyond any id: names nothing
             with deps.session_factory.begin() as session:
                 kept = lifecycle.keep(
                     session, clock=deps.clock, cycle_id=cycle_id, slack_user_id=user_id
@@ -177,7 +180,8 @@ def register(app: App, deps: Deps) -> None:
             refuse(reply, "lifecycle.not_secretariat")
             return
         value = str(action.get("value", ""))
-        cycle_ids = [int(part) for part in value.split(",") if part.strip().isdigit()]
+        parsed = (parse_int(part, low=1) for part in value.split(","))
+        cycle_ids = [cycle_id for cycle_id in parsed if cycle_id is not None]
         outcome = approve_and_deactivate(
             session_factory=deps.session_factory,
             clock=deps.clock,
@@ -197,14 +201,14 @@ def register(app: App, deps: Deps) -> None:
         if not deps.is_secretariat(actor):
             refuse(reply, "lifecycle.not_secretariat")
             return
-        value = str(action.get("value", ""))
-        if not value.isdigit():
+        cycle_id = parse_int(str(action.get("value", "")), low=1)
+        if cycle_id is None:
             show(reply)
             return
         try:
             with deps.session_factory.begin() as session:
                 restored = lifecycle.restore(
-                    session, clock=deps.clock, cycle_id=int(value), actor=actor
+                    session, clock=deps.clock, cycle_id=cycle_id, actor=actor
                 )
         except lifecycle.NotDecidable as exc:
             status = t(f"lifecycle.status.{exc.status.value}", language)

@@ -40,10 +40,12 @@ from bot.services.moderation_actions import (
     send_dm,
     slack_error,
 )
+from bot.text import parse_int
 from bot.timefmt import jst
 from bot.views.help import notice_blocks
 from bot.views.moderation import (
     CASES_PAGE_SIZE,
+    MAX_CASES_PAGE,
     CaseLine,
     action_modal,
     author_dm_blocks,
@@ -61,6 +63,7 @@ from bot.views.moderation import (
 )
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
+from handlers.modal_values import selected_value, typed_text
 from handlers.once import run_once
 from handlers.replies import reply
 from models import CaseStatus, Role
@@ -100,6 +103,25 @@ def _file_names(message: dict[str, Any]) -> list[str]:
 
 def _kinds(findings: list[Finding]) -> list[str]:
     return list(dict.fromkeys(f.kind.value for f in findings))
+
+
+def has_durable_effects(deps: Deps, event: dict[str, Any]) -> bool:
+    """Whether a message event may do more than mark its author active: a detector finding,
+    or an edit or deletion (which may concern a case). Only those go through the event
+    inbox; the rest (most messages) cost no write before Slack's acknowledgement."""
+    channel = event.get("channel")
+    if not channel or channel == deps.settings.review_channel:
+        return False
+    if event.get("channel_type", "channel") != "channel":
+        return False
+    subtype = event.get("subtype")
+    if subtype in ("message_changed", "message_deleted"):
+        return True
+    if subtype not in _NEW_POST_SUBTYPES or event.get("bot_id"):
+        return False
+    if scan(str(event.get("text") or "")):
+        return True
+    return any(scan_file_name(name) for name in _file_names(event))
 
 
 def inspect_message(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -326,8 +348,7 @@ def register(app: App, deps: Deps) -> None:
         reporter = body["user"]["id"]
         language = deps.locales.for_user(reporter)
         values = view["state"]["values"]
-        field = values.get(ids.MODERATION_REPORT_REASON_BLOCK, {}).get(ids.MODERATION_INPUT, {})
-        selected = (field.get("selected_option") or {}).get("value")
+        selected = selected_value(values, ids.MODERATION_REPORT_REASON_BLOCK, ids.MODERATION_INPUT)
         try:
             reason = ReportReason(str(selected or ""))
         except ValueError:
@@ -340,7 +361,9 @@ def register(app: App, deps: Deps) -> None:
                 },
             )
             return
-        note_field = values.get(ids.MODERATION_REPORT_NOTE_BLOCK, {}).get(ids.MODERATION_INPUT, {})
+        note = typed_text(
+            values, ids.MODERATION_REPORT_NOTE_BLOCK, ids.MODERATION_INPUT, multiline=True
+        )
         metadata = json.loads(view["private_metadata"])
         message = ReportedMessage(
             channel_id=str(metadata["c"]),
@@ -356,7 +379,7 @@ def register(app: App, deps: Deps) -> None:
                     message=message,
                     reporter_id=reporter,
                     reason=reason,
-                    note=note_field.get("value"),
+                    note=note or None,
                 )
         except moderation.CannotReport:
             ack(
@@ -465,10 +488,10 @@ def register(app: App, deps: Deps) -> None:
         language = deps.locales.for_user(actor)
         public_id, kind = parse_action_metadata(view["private_metadata"])
         values = view["state"]["values"]
-        reason_field = values.get(ids.MODERATION_REASON_BLOCK, {}).get(ids.MODERATION_INPUT, {})
-        reason = (reason_field.get("value") or "").strip()
-        rule_field = values.get(ids.MODERATION_RULE_BLOCK, {}).get(ids.MODERATION_INPUT, {})
-        rule = (rule_field.get("selected_option") or {}).get("value")
+        reason = typed_text(
+            values, ids.MODERATION_REASON_BLOCK, ids.MODERATION_INPUT, multiline=True
+        )
+        rule = selected_value(values, ids.MODERATION_RULE_BLOCK, ids.MODERATION_INPUT)
 
         def error(text: str) -> None:
             ack(response_action="errors", errors={ids.MODERATION_REASON_BLOCK: text})
@@ -579,7 +602,13 @@ def register(app: App, deps: Deps) -> None:
             text = t("moderation.cases.usage", language)
             reply(call.respond, notice_blocks(text), text)
             return
-        page = max(1, int(argument)) if argument.isdigit() else 1
+        page = 1
+        if who is None and argument:
+            chosen = parse_int(argument, low=1, high=MAX_CASES_PAGE)
+            if chosen is None:
+                no_such_page(call, argument)
+                return
+            page = chosen
         with deps.session_factory() as session:
             if who is not None:
                 author = who.group(1) or who.group(2)
@@ -593,6 +622,9 @@ def register(app: App, deps: Deps) -> None:
                     session, offset=(page - 1) * CASES_PAGE_SIZE, limit=CASES_PAGE_SIZE
                 )
                 pages = max(1, -(-total // CASES_PAGE_SIZE))
+                if page > pages:
+                    no_such_page(call, argument, pages=pages)
+                    return
                 title = t("moderation.cases.title", language, total=str(total))
             lines = [
                 CaseLine(
@@ -622,6 +654,15 @@ def register(app: App, deps: Deps) -> None:
             lines, language, title=title, page=page, pages=pages, total=total, next_hint=next_hint
         )
         reply(call.respond, blocks, title)
+
+    def no_such_page(call: CommandCall, argument: str, pages: int | None = None) -> None:
+        if pages is None:
+            with deps.session_factory() as session:
+                _, total = moderation.open_cases(session, offset=0, limit=1)
+            pages = max(1, -(-total // CASES_PAGE_SIZE))
+        shown = argument if len(argument) <= 12 else argument[:12] + "…"
+        text = t("moderation.cases.no_such_page", call.language, page=shown, pages=str(pages))
+        reply(call.respond, notice_blocks(text), text)
 
     deps.commands.add("cases", help_key="help.command.cases", run=show_cases)
 

@@ -16,6 +16,7 @@ from bot import ids
 from bot.i18n import Language, as_language, t
 from bot.services import members, onboarding, rules
 from bot.services.onboarding import JoinOutcome, UnmatchedJoin
+from bot.services.welcome_sender import WelcomeSender
 from bot.timefmt import slack_date
 from bot.views.help import notice_blocks
 from bot.views.onboarding import (
@@ -30,13 +31,12 @@ from bot.views.onboarding import (
     to_dicts,
     unmatched_join_blocks,
     unmatched_join_text,
-    welcome_blocks,
-    welcome_text,
     whoami_blocks,
 )
 from handlers.applications import refresh_review_message
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
+from handlers.modal_values import typed_text
 from handlers.replies import reply
 
 log = logging.getLogger(__name__)
@@ -70,11 +70,8 @@ def with_email(deps: Deps, user: members.SlackUser) -> members.SlackUser:
 def complete_join(deps: Deps, outcome: JoinOutcome) -> None:
     """The Slack side of a join, after its transaction committed: each step at most once."""
     if outcome.welcome:
-        try:
-            send_welcome(deps, outcome.slack_user_id)
-        except _UNDELIVERED as exc:
-            # Not repeated: the member shows up in the "stuck in onboarding" summary instead.
-            log.warning("welcome DM to %s failed: %s", outcome.slack_user_id, _slack_error(exc))
+        # Marked sent only when Slack accepts it; otherwise the onboarding-welcomes job retries.
+        welcome_sender(deps).deliver(outcome.slack_user_id)
     if outcome.matched_application:
         try:
             refresh_review_message(deps, outcome.matched_application)
@@ -88,16 +85,13 @@ def complete_join(deps: Deps, outcome: JoinOutcome) -> None:
         alert_unmatched_join(deps, outcome.unmatched)
 
 
-def send_welcome(deps: Deps, slack_user_id: str) -> None:
-    language = deps.locales.for_user(slack_user_id)
-    with deps.session_factory() as session:
-        welcome = onboarding.welcome_for(session, slack_user_id)
-    blocks = welcome_blocks(welcome, language, intro_channel=deps.settings.intro_channel)
-    deps.client.chat_postMessage(
-        channel=slack_user_id,
-        blocks=to_dicts(blocks),
-        text=welcome_text(language),
-        unfurl_links=False,
+def welcome_sender(deps: Deps) -> WelcomeSender:
+    return WelcomeSender(
+        session_factory=deps.session_factory,
+        clock=deps.clock,
+        client=deps.client,
+        settings=deps.settings,
+        locales=deps.locales,
     )
 
 
@@ -241,9 +235,8 @@ def register(app: App, deps: Deps) -> None:
         language = as_language(view.get("private_metadata"), default_language)
         values = view.get("state", {}).get("values", {})
 
-        def value(block_id: str) -> str:
-            entered = values.get(block_id, {}).get(ids.ONBOARDING_INTRO_INPUT, {}).get("value")
-            return (entered or "").strip()
+        def value(block_id: str, *, multiline: bool = False) -> str:
+            return typed_text(values, block_id, ids.ONBOARDING_INTRO_INPUT, multiline=multiline)
 
         name = value(ids.ONBOARDING_INTRO_NAME_BLOCK)
         intro_channel = deps.settings.intro_channel
@@ -262,7 +255,7 @@ def register(app: App, deps: Deps) -> None:
             name=name,
             organisation=value(ids.ONBOARDING_INTRO_ORGANISATION_BLOCK),
             department=value(ids.ONBOARDING_INTRO_DEPARTMENT_BLOCK),
-            interests=value(ids.ONBOARDING_INTRO_INTERESTS_BLOCK),
+            interests=value(ids.ONBOARDING_INTRO_INTERESTS_BLOCK, multiline=True),
         )
         # The channel is shared by everyone: it reads in the workspace's language.
         channel_language = deps.settings.default_locale

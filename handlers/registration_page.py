@@ -15,7 +15,11 @@ nothing from other hosts (CDNs are blocked on LGWAN), and fits a phone. Japanese
   database accepts the others' tokens and no new setting is needed; the page never runs in
   Socket Mode (no web server), where the secret may be absent and a per-process key is used.
 - A honeypot field (hidden from people, filled by bots): such a post is thanked and dropped.
-- A per-client limit on submissions (in memory, per process): 10 per 10 minutes by default.
+- A per-client limit on submissions (in memory, per process): 10 per 10 minutes by default,
+  counted only after the CSRF check (a forged post costs nobody their quota). Behind a
+  proxy the client is read from X-Forwarded-For as KYOSO_TRUSTED_PROXIES allows.
+- Every field and query parameter goes through bot.text's input hygiene first: NUL (which
+  PostgreSQL refuses) and other controls never reach the database.
 - A refused application is shown again with what was typed and the reasons (HTTP 422),
   nothing stored. An accepted one redirects (303) to `/apply/done/<public id>`, so a reload
   does not submit twice; the review message is then posted to the secretariat's channel.
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import re
@@ -47,10 +50,12 @@ from bot.codes import normalise_code
 from bot.eligibility import OrganisationDirectory, Reason, Severity
 from bot.i18n import Language, t
 from bot.i18n.reasons import reason_text
+from bot.proxies import TrustedProxies
 from bot.services import applications, rules
 from bot.services import organisation_lookup as lookup
 from bot.services.application_emails import ApplicationEmailKind, queue_application_email
 from bot.services.applications import ApplicationForm, ApplicationRefused
+from bot.text import clean_line
 from handlers import applications as review
 from handlers.deps import Deps
 from models import ApplicationSource
@@ -86,6 +91,9 @@ _CSP = (
 # CSRF tokens
 
 
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 class CsrfTokens:
     """Signed double-submit tokens: `<nonce>.<issued unix time>.<hmac>` in the form, the
     nonce in a cookie. Forging one needs the key; replaying one needs the victim's cookie."""
@@ -111,7 +119,7 @@ class CsrfTokens:
 
     @staticmethod
     def is_nonce(value: str | None) -> bool:
-        return bool(value) and 16 <= len(value or "") <= 64 and (value or "").isascii()
+        return bool(value) and _NONCE.fullmatch(value or "") is not None
 
     def _mac(self, nonce: str, issued: int) -> str:
         message = f"{nonce}.{issued}".encode()
@@ -122,10 +130,10 @@ class CsrfTokens:
         return f"{nonce}.{stamp}.{self._mac(nonce, stamp)}"
 
     def valid(self, token: str | None, cookie: str | None, now: datetime) -> bool:
-        if not token or not cookie:
-            return False
+        if not token or not cookie or not self.is_nonce(cookie) or not token.isascii():
+            return False  # compare_digest refuses non-ASCII text; int() refuses "²"
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not parts[1].isascii() or not parts[1].isdigit():
             return False
         nonce, stamp, mac = parts[0], int(parts[1]), parts[2]
         if not hmac.compare_digest(mac, self._mac(nonce, stamp)):
@@ -177,26 +185,14 @@ class RateLimiter:
             return None
 
 
-def client_address(req: Request) -> str:
+def client_address(req: Request, proxies: TrustedProxies) -> str:
     """The applicant's address for the rate limit.
 
     Behind the TLS-terminating proxy the README asks for, every request comes from the
-    proxy; its `X-Forwarded-For` then names the client (the last entry is the one that
-    proxy added). The header is believed only from a loopback or private peer, so a client
-    on the Internet cannot choose its own key."""
-    peer = req.remote_addr or ""
-    forwarded = req.headers.get("X-Forwarded-For", "")
-    try:
-        trusted = bool(forwarded) and (
-            ipaddress.ip_address(peer).is_private or ipaddress.ip_address(peer).is_loopback
-        )
-    except ValueError:
-        trusted = False
-    if trusted:
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return peer or "unknown"
+    proxy, and only `X-Forwarded-For` tells applicants apart; it is believed only when the
+    peer is a proxy KYOSO_TRUSTED_PROXIES names, so a client cannot choose its own key."""
+    peer = req.remote_addr or "unknown"
+    return proxies.client(peer, req.headers.get("X-Forwarded-For"))
 
 
 # --------------------------------------------------------------------------------------
@@ -223,7 +219,7 @@ class FormValues:
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> FormValues:
         def get(name: str) -> str:
-            return (form.get(name) or "").strip()[:_MAX_FIELD]
+            return _field(form.get(name))
 
         kind = get("org_kind")
         return cls(
@@ -239,6 +235,11 @@ class FormValues:
             rules=get("rules") == "yes",
             rules_version=get("rules_version")[:32],
         )
+
+
+def _field(value: str | None) -> str:
+    """One single-line value from the form or the query string, clean and cut."""
+    return clean_line(value or "")[:_MAX_FIELD]
 
 
 @dataclass
@@ -408,6 +409,7 @@ class RegistrationPage:
         secret = deps.settings.slack_signing_secret
         self.deps = deps
         self.limiter = limiter or RateLimiter()
+        self.proxies = deps.settings.proxies
         self.csrf = csrf or CsrfTokens.for_secret(secret.get_secret_value() if secret else None)
         self._announce = announce or review.post_for_review
         public = deps.settings.public_url or ""
@@ -509,8 +511,8 @@ class RegistrationPage:
     def show(self) -> Response:
         language = _language(request.args.get("lang"))
         values = FormValues(
-            prefecture=(request.args.get("prefecture") or "").strip()[:_MAX_FIELD],
-            org_query=(request.args.get("org_query") or "").strip()[:_MAX_FIELD],
+            prefecture=_field(request.args.get("prefecture")),
+            org_query=_field(request.args.get("org_query")),
         )
         return self._form(language, values, focus_list=bool(values.prefecture))
 
@@ -521,7 +523,16 @@ class RegistrationPage:
             # Only a re-render with the prefecture's organisations: nothing is stored.
             return self._form(language, replace(values, org_kind="lg"), focus_list=True)
 
-        wait = self.limiter.hit(client_address(request))
+        # The token first: a forged or stale post must not use up anyone's quota.
+        if not self.csrf.valid(
+            request.form.get(CSRF_FIELD), request.cookies.get(CSRF_COOKIE), self.deps.clock.now()
+        ):
+            log.info("registration: form token missing, expired or not matching its cookie")
+            return self._form(
+                language, values, status=400, notice=t("registration.error.csrf", language)
+            )
+
+        wait = self.limiter.hit(client_address(request, self.proxies))
         if wait is not None:
             log.warning("registration: rate limit reached for a client")
             response = self._form(
@@ -532,14 +543,6 @@ class RegistrationPage:
             )
             response.headers["Retry-After"] = str(math.ceil(wait))
             return response
-
-        if not self.csrf.valid(
-            request.form.get(CSRF_FIELD), request.cookies.get(CSRF_COOKIE), self.deps.clock.now()
-        ):
-            log.info("registration: form token missing, expired or not matching its cookie")
-            return self._form(
-                language, values, status=400, notice=t("registration.error.csrf", language)
-            )
 
         if request.form.get(HONEYPOT_FIELD):
             log.info("registration: honeypot filled; dropped")
@@ -600,7 +603,7 @@ class RegistrationPage:
         language = _language(request.args.get("lang"))
         with self.deps.session_factory() as session:
             try:
-                application = applications.get(session, public_id[:32])
+                application = applications.get(session, clean_line(public_id)[:32])
             except applications.UnknownApplication:
                 return self._respond(self._page("not_found.html", language), 404)
             submitted_at = application.submitted_at

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from flask import Flask, Response, jsonify, request
-from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.flask.handler import to_flask_response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
@@ -18,6 +18,7 @@ from waitress.server import TcpWSGIServer, create_server
 
 from handlers import registration_page
 from handlers.deps import Deps
+from handlers.slack_gate import MAX_BODY_BYTES, Refusal, SlackGate
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,47 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
+# The most any path of Kyoso accepts: waitress refuses a larger declared body from the
+# headers, before reading it (it buffers whole bodies before the app sees them).
+MAX_REQUEST_BYTES = 2 * MAX_BODY_BYTES
+
+# Headers Bolt reads as instructions to itself (lazy listener re-runs): never from outside.
+_BOLT_INTERNAL_HEADER = "x-slack-bolt-"
+
+
 def build_web_app(bolt: App, deps: Deps) -> Flask:
     web = Flask("kyoso")
-    slack_handler = SlackRequestHandler(bolt)
+    secret = deps.settings.slack_signing_secret
+    if secret is None:
+        raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
+    # Bolt's own verification is off (app.py): this gate is the only one, and it runs first.
+    slack_gate = SlackGate(secret.get_secret_value())
 
     @web.post(EVENTS_PATH)
     def slack_events() -> Response:
-        response: Response = slack_handler.handle(request)
+        refusal = slack_gate.check_length(request.content_length)
+        if refusal is not None:
+            return _refuse(refusal)
+        body = _read_at_most(request.stream, slack_gate.max_body_bytes + 1)
+        refusal = slack_gate.check(
+            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=request.headers.get("X-Slack-Signature", ""),
+            content_type=request.headers.get("Content-Type"),
+            body=body,
+        )
+        if refusal is not None:
+            return _refuse(refusal)
+        headers: dict[str, str | Sequence[str]] = {
+            name: value
+            for name, value in request.headers.items()
+            if not name.lower().startswith(_BOLT_INTERNAL_HEADER)
+        }
+        bolt_request = BoltRequest(
+            body=body.decode("utf-8"),
+            query=request.query_string.decode("latin-1"),
+            headers=headers,
+        )
+        response: Response = to_flask_response(bolt.dispatch(bolt_request))
         return response
 
     @web.get(HEALTH_PATH)
@@ -48,6 +83,28 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
     return web
 
 
+def _read_at_most(stream: IO[bytes], limit: int) -> bytes:
+    # Also bounded when no length was declared (a WSGI server that passes chunked bodies).
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _refuse(refusal: Refusal) -> Response:
+    # Says nothing an attacker could use; the log names the check, never the content.
+    log.info("refused a request to %s: %s", EVENTS_PATH, refusal.reason)
+    return Response(_REFUSAL_TEXT[refusal.status], status=refusal.status, mimetype="text/plain")
+
+
+_REFUSAL_TEXT = {400: "bad request", 401: "unauthorized", 413: "too large"}
+
+
 class HttpServer:
     """waitress with a graceful stop from any thread (a signal handler, a test).
 
@@ -58,7 +115,17 @@ class HttpServer:
     DRAIN_SECONDS = 10.0
 
     def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
-        server = create_server(web, host=host, port=port, threads=threads, ident="kyoso")
+        # waitress would drop X-Forwarded-For itself; KYOSO_TRUSTED_PROXIES decides whom
+        # to believe (handlers/registration_page.py, bot/proxies.py).
+        server = create_server(
+            web,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="kyoso",
+            clear_untrusted_proxy_headers=False,
+            max_request_body_size=MAX_REQUEST_BYTES,
+        )
         if not isinstance(server, TcpWSGIServer):  # one host and port give one TCP socket
             raise RuntimeError("expected a single listening socket")
         self._server = server

@@ -16,7 +16,7 @@ from models.channel_request import (
     DormancyOutcome,
     DormancyReview,
 )
-from models.event import ProcessedEvent, SchedulerLease
+from models.event import InboxEvent, InboxStatus, ProcessedEvent, SchedulerLease, SeenRequest
 from models.lifecycle import (
     OPEN_CYCLE_STATUSES,
     AttemptStatus,
@@ -55,6 +55,8 @@ __all__ = [
     "DormancyReview",
     "EmailStatus",
     "InactivityCycle",
+    "InboxEvent",
+    "InboxStatus",
     "Member",
     "MemberRole",
     "MemberStatus",
@@ -67,4 +69,5 @@ __all__ = [
     "Role",
     "RulesVersion",
     "SchedulerLease",
+    "SeenRequest",
 ]

@@ -45,7 +45,11 @@ class Member(Base):
     rules_version: Mapped[str | None] = mapped_column(String(32))
     rules_accepted_at: Mapped[datetime | None]
     # Onboarding: each nudge is sent once, so each has its own "done" instant.
-    welcomed_at: Mapped[datetime | None]
+    welcomed_at: Mapped[datetime | None]  # Slack accepted the welcome DM
+    # The welcome DM in flight (recorded before it is sent) and, when Slack refused it for
+    # good (the member cannot be DMed), why.
+    welcome_claimed_at: Mapped[datetime | None]
+    welcome_error: Mapped[str | None] = mapped_column(String(500))
     introduced_at: Mapped[datetime | None]
     intro_reminded_at: Mapped[datetime | None]
     profile_nudged_at: Mapped[datetime | None]

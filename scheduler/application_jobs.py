@@ -10,10 +10,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.business_days import is_business_day
 from bot.clock import Clock
 from bot.db import SessionFactory
-from bot.services import applications
+from bot.services import applications, invitations
 from bot.services.application_review import organisation_label
 from bot.services.review_messages import ReviewMessages
 from bot.settings import Settings
+from bot.slack_client import make_web_client
 from bot.views.applications import ReminderItem, reminder_blocks, to_dicts
 from models import Organisation
 
@@ -88,3 +89,50 @@ def post_unposted(
             failed += 1
             log.warning("application %s still not posted: %s", public_id, exc)
     return {"posted": posted, "failed": failed}
+
+
+def invite_approved(
+    *, session_factory: SessionFactory, clock: Clock, client: WebClient, settings: Settings
+) -> dict[str, int]:
+    """Finish invitations Slack could not take at approval time (busy, down): invite, or
+    hand them to the secretariat when no admin token can any more. Applicants are told
+    only the outcome."""
+    with session_factory() as session:
+        waiting = invitations.awaiting_invitation_outcome(session)
+    token = settings.slack_admin_user_token
+    counts = {outcome.value: 0 for outcome in invitations.InviteOutcome}
+    for public_id in waiting:
+        if token is None or not settings.invite_channel_ids:
+            with session_factory.begin() as session:
+                invitations.invite_by_hand(
+                    session, clock=clock, public_id=public_id, error="no admin token"
+                )
+            counts[invitations.InviteOutcome.FAILED.value] += 1
+            continue
+        outcome = invitations.invite(
+            session_factory=session_factory,
+            clock=clock,
+            admin=make_web_client(token.get_secret_value(), settings.slack_api_url),
+            channel_ids=settings.invite_channel_ids,
+            public_id=public_id,
+        )
+        counts[outcome.value] += 1
+        if outcome is invitations.InviteOutcome.LATER:
+            break  # Slack is still unavailable: the next run goes on
+        _refresh(session_factory, client, settings, public_id)
+    return counts
+
+
+def _refresh(
+    session_factory: SessionFactory, client: WebClient, settings: Settings, public_id: str
+) -> None:
+    messages = ReviewMessages(
+        session_factory=session_factory,
+        client=client,
+        review_channel=settings.review_channel,
+        language=settings.default_locale,
+    )
+    try:
+        messages.refresh(public_id)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("review message of %s not refreshed: %s", public_id, exc)

@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.db import SessionFactory
-from bot.services.events import prune_processed_events
+from bot.inbox import store as inbox_store
+from bot.services.events import prune_processed_events, prune_seen_requests
 from bot.services.mail import MailSender, deliver_pending, prune_outbox
 from bot.settings import Settings
 from scheduler import (
@@ -49,7 +50,11 @@ class JobSpec:
 
 def _prune_processed_events(ctx: JobContext) -> JobResult:
     with ctx.session_factory.begin() as session:
-        return {"deleted": prune_processed_events(session, clock=ctx.clock)}
+        return {
+            "deleted": prune_processed_events(session, clock=ctx.clock),
+            "inbox_deleted": inbox_store.prune(session, clock=ctx.clock),
+            "request_keys_deleted": prune_seen_requests(session, clock=ctx.clock),
+        }
 
 
 def _prune_outbox(ctx: JobContext) -> JobResult:
@@ -142,7 +147,7 @@ def _lifecycle_retention(ctx: JobContext) -> JobResult:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="prune-processed-events",
-        description="Forget Slack event ids older than 7 days (retries stop after minutes)",
+        description="Forget Slack event ids and done inbox events after 7 days, replay keys after a day",
         cron={"hour": "3", "minute": "30"},
         run=_prune_processed_events,
     ),
@@ -169,6 +174,20 @@ JOBS: tuple[JobSpec, ...] = (
         description="Post applications that never reached the review channel",
         cron={"minute": "*/10"},
         run=_needs_slack(application_jobs.post_unposted, with_clock=False),
+    ),
+    JobSpec(
+        id="applications-invites",
+        description="Invite approved applicants Slack could not invite at approval (busy, "
+        "down); the approval email follows the outcome",
+        cron={"minute": "*/10"},
+        run=_needs_slack(application_jobs.invite_approved),
+    ),
+    JobSpec(
+        id="onboarding-welcomes",
+        description="Welcome DMs Slack did not take when members joined (busy, down, token "
+        "refused), exactly once",
+        cron={"minute": "*/5"},
+        run=_needs_slack(onboarding_jobs.welcome_missed),
     ),
     JobSpec(
         id="onboarding-rules-ask-again",

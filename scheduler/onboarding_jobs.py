@@ -25,6 +25,7 @@ from bot.eligibility import OrganisationDirectory
 from bot.i18n import Language, as_language
 from bot.locale import LocaleResolver
 from bot.services import members, onboarding, rules
+from bot.services.welcome_sender import WelcomeSender
 from bot.settings import Settings
 from bot.views.onboarding import (
     AcceptedState,
@@ -199,6 +200,16 @@ def nudge_profiles(
             profile_nudge_text(language),
         )
     return {"checked": checked, "nudged": messenger.sent, "failed": messenger.failed}
+
+
+def welcome_missed(
+    *, session_factory: SessionFactory, clock: Clock, client: WebClient, settings: Settings
+) -> JobResult:
+    """Welcome members whose welcome DM Slack did not take (busy, down, token refused)."""
+    sender = WelcomeSender(
+        session_factory=session_factory, clock=clock, client=client, settings=settings
+    )
+    return sender.run()
 
 
 def report_stuck(

@@ -233,6 +233,8 @@ def test_jobs_list_and_a_deterministic_run(tmp_path: Path, database_url: str) ->
         "job": "prune-processed-events",
         "now": "2026-11-30T18:30:00+00:00",
         "deleted": 0,
+        "inbox_deleted": 0,
+        "request_keys_deleted": 0,
     }
     unknown = _kyoso(
         tmp_path,

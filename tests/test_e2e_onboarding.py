@@ -221,6 +221,8 @@ def test_an_approved_applicant_joins_and_is_welcomed_in_japanese(
     )
     assert ids.ONBOARDING_JOIN_CHANNEL in rendered and ids.ONBOARDING_INTRO_OPEN in rendered
 
+    # Recorded as welcomed once Slack has accepted the DM, a moment after it shows.
+    wait_for(lambda: _member(session_factory, NEWBIE).welcomed_at is not None)
     with session_factory() as session:
         application = applications.get(session, public_id)
         member = members.find(session, NEWBIE)

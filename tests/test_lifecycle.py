@@ -447,12 +447,12 @@ def test_secretariat_facilitators_bots_and_the_exempt_are_never_contacted(
     ] == [HANAKO]
 
     # Exempting her mid-round (kyoso members exempt) ends it at once; so does a role.
-    assert kyoso_cli_in(settings, "members", "exempt", HANAKO, "--reason", "育児休業中") == 0
+    assert kyoso_cli_in(settings, clock, "members", "exempt", HANAKO, "--reason", "育児休業中") == 0
     cycle = cycle_of(session_factory, HANAKO)
     assert (cycle.status, cycle.end_reason) == (CycleStatus.RESTORED, "exempt")  # type: ignore[union-attr]
     assert contact(session_factory, clock, client, settings)["dms"] == 0
     assert "member.inactivity_exempted" in audit_actions(session_factory, HANAKO)
-    assert kyoso_cli_in(settings, "members", "unexempt", HANAKO) == 0
+    assert kyoso_cli_in(settings, clock, "members", "unexempt", HANAKO) == 0
     clock.advance(timedelta(days=181))
     assert sweep(session_factory, clock, settings)["started"] >= 1
     with session_factory.begin() as session:
@@ -462,11 +462,12 @@ def test_secretariat_facilitators_bots_and_the_exempt_are_never_contacted(
     assert sweep(session_factory, clock, settings)["ended_exempt"] == 1
 
 
-def kyoso_cli_in(settings: Settings, *argv: str) -> int:
-    """The CLI against the test database (it reads DATABASE_URL from the environment)."""
+def kyoso_cli_in(settings: Settings, clock: FixedClock, *argv: str) -> int:
+    """The CLI against the test database (it reads DATABASE_URL from the environment), at the
+    test's time."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", settings.database_url)
-        return kyoso_cli(list(argv))
+        return kyoso_cli(list(argv), clock=clock)
 
 
 def test_restore_takes_a_member_off_the_flag_list(
@@ -508,7 +509,7 @@ def test_restore_takes_a_member_off_the_flag_list(
     )
     assert [d.slack_user_id for d in outcome.approved] == ["U0B"] and outcome.to_do == ["U0B"]
     out = tmp_path / "todo.csv"
-    assert kyoso_cli_in(settings, "lifecycle", "flagged", "--out", str(out)) == 0
+    assert kyoso_cli_in(settings, clock, "lifecycle", "flagged", "--out", str(out)) == 0
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))

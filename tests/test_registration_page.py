@@ -21,6 +21,7 @@ from bot.eligibility import (
 )
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.i18n.reasons import CASE_PARAMS, OPTIONAL_PARAMS, reason_key, reason_text
+from bot.proxies import TrustedProxies
 from bot.services import organisation_lookup as lookup
 from bot.services.rules import BUILTIN_VERSION
 from handlers.registration_page import (
@@ -598,13 +599,17 @@ class _Request:
 
 
 def test_the_client_address_behind_a_proxy() -> None:
-    assert client_address(_Request("133.242.0.5")) == "133.242.0.5"  # type: ignore[arg-type]
-    # a proxy on the private network names the client
+    proxies = TrustedProxies.parse("10.0.0.0/8")
+    direct = _Request("133.242.0.5")
+    assert client_address(direct, proxies) == "133.242.0.5"  # type: ignore[arg-type]
+    # a trusted proxy names the client
     behind = _Request("10.0.0.2", "198.51.100.1, 203.0.113.9")
-    assert client_address(behind) == "203.0.113.9"  # type: ignore[arg-type]
+    assert client_address(behind, proxies) == "203.0.113.9"  # type: ignore[arg-type]
     # a client on the Internet cannot choose its own key
     spoofed = _Request("133.242.0.5", "1.2.3.4")
-    assert client_address(spoofed) == "133.242.0.5"  # type: ignore[arg-type]
+    assert client_address(spoofed, proxies) == "133.242.0.5"  # type: ignore[arg-type]
+    # with no proxy configured, not even a private peer is believed
+    assert client_address(behind, TrustedProxies()) == "10.0.0.2"  # type: ignore[arg-type]
 
 
 def test_organisation_lookup(session_factory: SessionFactory) -> None:

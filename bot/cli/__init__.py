@@ -11,6 +11,7 @@ from bot.cli import (
     audit_commands,
     db_commands,
     doctor_command,
+    events_commands,
     export_commands,
     jobs_commands,
     lifecycle_commands,
@@ -18,6 +19,7 @@ from bot.cli import (
     rules_commands,
     run_command,
 )
+from bot.clock import Clock, SystemClock
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,11 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle_commands.add_parser(commands)
     audit_commands.add_parser(commands)
     export_commands.add_parser(commands)
+    events_commands.add_parser(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; `clock` is the time every command sees (tests pass a fixed one)."""
     args = build_parser().parse_args(argv)
+    args.clock = clock or SystemClock()
     code: int = args.handler(args)
     return code
 

@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.cli.common import EXIT_CONFIG, load_core_settings, open_database
-from bot.clock import SystemClock
 from bot.db import SessionFactory
 from bot.eligibility import OrganisationDirectory, Outcome
 from bot.i18n import LANGUAGES, Language, t
@@ -111,7 +110,7 @@ def _import(args: argparse.Namespace) -> int:
             print(_accepted_columns(), file=sys.stderr)
         return EXIT_CONFIG
     session_factory = open_database(core.database_url)
-    clock = SystemClock()
+    clock = args.clock
     directory = OrganisationDirectory.from_master_data()
     with session_factory() as session:
         rules_version = rules.current_version(session)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.clock import Clock
 from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.logging_setup import QUIET_LIBRARY_LOGGERS, LogFormat, make_handler
 from bot.migrate import is_up_to_date, upgrade
 from bot.services.master_data import SyncResult, sync_master_data
 from bot.settings import CoreSettings, Settings
@@ -37,10 +38,14 @@ def load_core_settings() -> CoreSettings:
         fail(describe_settings_error(error))
 
 
-def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> None:
+    """One stderr handler that masks personal data and bounds line length; text or JSON."""
+    logging.basicConfig(level=level, handlers=[make_handler(log_format, sys.stderr)])
+    # Library loggers that would otherwise print request content or SQL: never below INFO,
+    # even when Kyoso itself runs at DEBUG.
+    for name in QUIET_LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.setLevel(max(logging.INFO, library.getEffectiveLevel()))
 
 
 def upgrade_database(database_url: str, *, clock: Clock) -> SyncResult:

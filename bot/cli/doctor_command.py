@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.common import load_settings
-from bot.doctor import has_failures, render_table, run_checks
+from bot.doctor import has_failures, inbox_check, render_table, run_checks
 from bot.manifest import load_manifest
 from bot.slack_client import make_web_client
 
@@ -20,6 +20,7 @@ def _doctor(_args: argparse.Namespace) -> int:
         load_manifest(),
         lambda token: make_web_client(token, settings.slack_api_url, timeout=10),
     )
+    checks.append(inbox_check(settings.database_url))
     print(render_table(checks))
     if has_failures(checks):
         print(

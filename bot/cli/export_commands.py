@@ -11,7 +11,6 @@ import argparse
 from pathlib import Path
 
 from bot.cli.common import load_core_settings, open_database
-from bot.clock import SystemClock
 from bot.i18n import LANGUAGES, Language, t
 from bot.services import audit, exports
 from bot.services.exports import ExportKind
@@ -45,7 +44,7 @@ def _export(args: argparse.Namespace) -> int:
         export = exports.build(
             session,
             ExportKind(args.what),
-            clock=SystemClock(),
+            clock=args.clock,
             zone=core.zone,
             language=language,
             actor=audit.CLI_ACTOR,

@@ -15,7 +15,7 @@ from bot.cli.common import (
     load_settings,
     open_database,
 )
-from bot.clock import Clock, FixedClock, SystemClock
+from bot.clock import Clock, FixedClock
 from bot.services.mail import SmtpSender
 from bot.slack_client import make_web_client
 from scheduler.jobs import JOBS, JobContext, UnknownJob, find_job
@@ -46,9 +46,9 @@ def _aware_datetime(value: str) -> datetime:
     return parsed
 
 
-def _list(_args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace) -> int:
     settings = load_core_settings()
-    now = SystemClock().now()
+    now = args.clock.now()
     print(f"{'ID':<28} {'SCHEDULE (' + settings.timezone + ')':<28} {'NEXT RUN':<26} DESCRIPTION")
     for job in JOBS:
         trigger = CronTrigger(timezone=settings.zone, **job.cron)
@@ -60,13 +60,13 @@ def _list(_args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         job = find_job(args.name)
     except UnknownJob:
         names = ", ".join(j.id for j in JOBS)
         fail(f"ジョブ {args.name} はありません / no job {args.name}. Jobs: {names}", code=1)
-    clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+    clock: Clock = FixedClock(args.now) if args.now else args.clock
     context = JobContext(
         session_factory=open_database(settings.database_url),
         clock=clock,

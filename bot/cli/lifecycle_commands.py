@@ -32,7 +32,7 @@ from bot.cli.common import (
     load_settings,
     open_database,
 )
-from bot.clock import Clock, FixedClock, SystemClock
+from bot.clock import Clock, FixedClock
 from bot.services import lifecycle, members
 from bot.services.audit import CLI_ACTOR
 from bot.slack_client import make_web_client
@@ -169,7 +169,7 @@ def _exempt(args: argparse.Namespace) -> int:
         try:
             changed = lifecycle.set_exempt(
                 session,
-                clock=SystemClock(),
+                clock=args.clock,
                 slack_user_id=args.user_id,
                 exempt=args.exempt,
                 actor=CLI_ACTOR,
@@ -272,14 +272,14 @@ def _restore(args: argparse.Namespace) -> int:
         cycle = lifecycle.open_cycle_of(session, args.user_id)
         if cycle is None or cycle.status not in (CycleStatus.FLAGGED, CycleStatus.APPROVED):
             fail(f"{args.user_id} は削除候補ではありません / not flagged", code=1)
-        lifecycle.restore(session, clock=SystemClock(), cycle_id=cycle.id, actor=CLI_ACTOR)
+        lifecycle.restore(session, clock=args.clock, cycle_id=cycle.id, actor=CLI_ACTOR)
     print(f"{args.user_id}: 削除候補から外しました / taken off the flag list")
     return 0
 
 
 def _clock(args: argparse.Namespace) -> Clock:
     now = getattr(args, "now", None)
-    return FixedClock(now) if now else SystemClock()
+    return FixedClock(now) if now else args.clock
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -288,7 +288,7 @@ def _print(result: dict[str, Any]) -> None:
 
 def _sweep(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     result = lifecycle_jobs.sweep(
         session_factory=open_database(settings.database_url),
         clock=_clock(args),
@@ -301,7 +301,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _contact(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     bar = ProgressBar("連絡 / contacts")
     try:
         result = lifecycle_jobs.send_contacts(
@@ -320,14 +320,14 @@ def _contact(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sync_users(_args: argparse.Namespace) -> int:
+def _sync_users(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     bar = ProgressBar("メンバー / members")
     try:
         result = lifecycle_jobs.sync_users(
             session_factory=open_database(settings.database_url),
-            clock=SystemClock(),
+            clock=args.clock,
             client=make_web_client(
                 settings.slack_bot_token.get_secret_value(), settings.slack_api_url
             ),
@@ -340,14 +340,14 @@ def _sync_users(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_logins(_args: argparse.Namespace) -> int:
+def _import_logins(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     bar = ProgressBar("ログイン履歴 / logins")
     try:
         result = lifecycle_jobs.import_logins(
             session_factory=open_database(settings.database_url),
-            clock=SystemClock(),
+            clock=args.clock,
             settings=settings,
             client=make_web_client(
                 settings.slack_bot_token.get_secret_value(), settings.slack_api_url

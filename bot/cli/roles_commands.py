@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.common import fail, load_core_settings, open_database
-from bot.clock import SystemClock
 from bot.services import members
 from bot.services.audit import CLI_ACTOR
 from models import Role
@@ -23,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _grant(args: argparse.Namespace) -> int:
     session_factory = open_database(load_core_settings().database_url)
-    clock = SystemClock()
+    clock = args.clock
     with session_factory.begin() as session:
         members.ensure_member(session, clock=clock, slack_user_id=args.user_id)
         changed = members.grant_role(
@@ -43,7 +42,7 @@ def _revoke(args: argparse.Namespace) -> int:
         try:
             changed = members.revoke_role(
                 session,
-                clock=SystemClock(),
+                clock=args.clock,
                 slack_user_id=args.user_id,
                 role=Role(args.role),
                 actor=CLI_ACTOR,

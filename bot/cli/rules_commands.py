@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from bot.cli.common import fail, load_core_settings, open_database
-from bot.clock import SystemClock
 from bot.services import rules
 from bot.services.audit import CLI_ACTOR
 
@@ -47,7 +46,7 @@ def _publish(args: argparse.Namespace) -> int:
         with session_factory.begin() as session:
             published = rules.publish(
                 session,
-                clock=SystemClock(),
+                clock=args.clock,
                 version=args.version,
                 text_ja=text_ja,
                 text_en=text_en,

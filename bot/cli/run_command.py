@@ -17,7 +17,6 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.cli.common import configure_logging, fail, load_settings, open_database, upgrade_database
-from bot.clock import SystemClock
 from bot.settings import Settings
 from scheduler.jobs import JobContext
 from scheduler.lease import Lease
@@ -36,10 +35,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=_run)
 
 
-def _run(_args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
-    clock = SystemClock()
+    configure_logging(settings.log_level, settings.log_format)
+    clock = args.clock
     if settings.is_sqlite:
         upgrade_database(settings.database_url, clock=clock)
     session_factory = open_database(settings.database_url)

@@ -40,7 +40,7 @@ from bot.services import applications
 from bot.services import organisation_lookup as lookup
 from bot.services.application_emails import ApplicationEmailKind, queue_application_email
 from bot.services.applications import ApplicationForm, ApplicationRefused
-from bot.text import nfkc
+from bot.text import clean_line, nfkc
 from models import Application, ApplicationSource, ApplicationStatus
 
 # Recorded as the rules version when the export has no agreement column: the member then
@@ -297,7 +297,7 @@ class CsvFile:
         index = self.columns.get(column)
         if index is None or index >= len(row.cells):
             return ""
-        return row.cells[index].strip()
+        return clean_line(row.cells[index])  # the same input hygiene as the web form
 
     def has(self, column: Column) -> bool:
         return column in self.columns
@@ -344,7 +344,7 @@ def read_csv(data: bytes) -> CsvFile:
         records.pop(0)  # blank lines above the header
     if not records:
         raise ImportFileError(FileProblem.EMPTY)
-    header = tuple(cell.strip() for cell in records[0][1])
+    header = tuple(clean_line(cell) for cell in records[0][1])
     columns, ignored = _map_columns(header)
     rows: list[CsvRow] = []
     blank = 0

@@ -16,6 +16,8 @@ _DECISION_ACTIONS = {
     "application.info_requested": ApplicationStatus.INFO_REQUESTED,
     "application.invited": ApplicationStatus.INVITED,
     "application.joined": ApplicationStatus.JOINED,
+    # Slack's invitation failed: the to-do below the message says what to do instead.
+    "application.invite_failed": "invite_failed",
 }
 
 
@@ -60,7 +62,7 @@ def decisions_of(session: Session, public_id: str) -> tuple[Decision, ...]:
     )
     return tuple(
         Decision(
-            status=_DECISION_ACTIONS[e.action].value,
+            status=str(_DECISION_ACTIONS[e.action]),
             actor=e.actor,
             at=e.occurred_at,
             reason=e.reason,

@@ -19,6 +19,11 @@ Kyoso's interactive replies), so 40 a minute stays under every limit with room t
 A `ratelimited` answer (HTTP 429) gives the claim back, pauses the bucket for the
 `Retry-After` Slack asked for and tries the same contact again: nothing is lost.
 
+Failures follow bot/slack_errors.py: a transient one (5xx, timeouts, resets) stops the run
+with the attempt still due (a claim that Slack may have acted on stays, and the next run
+looks in the member's IM before sending again), so no email goes out early; a refused token
+stops the run and changes nothing; only errors final for the member mark the DM failed.
+
 Business hours: contacts go out on 開庁日 (no weekends, holidays or 12/29–1/3) between 9:00
 and 17:00 in KYOSO_TIMEZONE (JST). A run stops when the hours end or its time budget is
 spent; the next run continues where it stopped.
@@ -37,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
 from bot.business_days import is_business_day
 from bot.clock import Clock
@@ -49,6 +54,7 @@ from bot.services.application_emails import SEPARATOR, ComposedEmail
 from bot.services.lifecycle import Contact, Policy
 from bot.services.mail import queue_email
 from bot.settings import Settings
+from bot.slack_errors import SLACK_CALL_ERRORS, SlackFailure, alert_auth_failure, classify
 from bot.views.lifecycle import (
     ContactTerms,
     contact_block_id,
@@ -199,7 +205,7 @@ class ContactRun:
     resent: int = 0  # DMs a dead sender had not posted, sent again
     rate_limited: int = 0
     waited_seconds: float = 0.0
-    stopped: str = "done"  # done | hours | time budget | slack unavailable
+    stopped: str = "done"  # done | hours | time budget | slack unavailable | slack auth
     errors: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -332,19 +338,27 @@ class ContactSender:
     # -- Slack calls ------------------------------------------------------------------------
 
     def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """One paced call; `ratelimited` waits as told and tries again."""
+        """One paced call; `ratelimited` waits as told and tries again. Transient and token
+        failures end the run; a final error is the caller's to read."""
         while True:
             self._bucket.take()
             try:
                 return method(**kwargs)
-            except SlackApiError as exc:
-                wait = retry_after(exc)
-                if wait is None:
-                    raise
-                self._wait(wait)
-            except SlackClientError as exc:  # connection lost after the client's retries
-                log.warning("Slack unreachable: %s", _error(exc))
-                raise _Stop("slack unavailable") from exc
+            except SLACK_CALL_ERRORS as exc:
+                failure = classify(exc)
+                if failure.retry_after is not None:
+                    self._wait(failure.retry_after)
+                    continue
+                self._stop_unless_final(failure, exc)
+                raise
+
+    def _stop_unless_final(self, failure: SlackFailure, exc: Exception) -> None:
+        if failure.transient:
+            log.warning("Slack unavailable (%s); the next run goes on", failure.error)
+            raise _Stop("slack unavailable") from exc
+        if failure.auth:
+            alert_auth_failure(failure, job="lifecycle-contacts")
+            raise _Stop("slack auth") from exc
 
     def _wait(self, seconds: float) -> None:
         if self._monotonic() + seconds >= self._deadline:
@@ -361,12 +375,12 @@ class ContactSender:
         for contact in stale:
             try:
                 posted = self._find_in_slack(contact)
-            except SlackApiError as exc:
-                error = _error(exc)
-                if error in ("user_not_found", "user_disabled", "cannot_dm_bot"):
-                    self._settle(contact, error=error)
+            except SLACK_CALL_ERRORS as exc:  # final ones only: _call stops on the others
+                failure = classify(exc)
+                if failure.member_specific:
+                    self._settle(contact, error=failure.error)
                 else:
-                    log.warning("cannot check DM %s in Slack (%s); later", contact.key, error)
+                    log.warning("cannot check DM %s in Slack (%s); later", contact.key, failure)
                 continue
             with self._session_factory.begin() as session:
                 if posted:
@@ -459,7 +473,7 @@ class ContactSender:
         """When the member's do-not-disturb ends, if they are in it now."""
         try:
             dnd = self._call(self._client.dnd_info, user=contact.slack_user_id)
-        except SlackApiError as exc:
+        except SLACK_CALL_ERRORS as exc:  # final for this member: the post will tell
             log.info("dnd.info for %s: %s; sending anyway", contact.slack_user_id, _error(exc))
             return None
         now = self._clock.now().timestamp()
@@ -495,19 +509,21 @@ class ContactSender:
             self._client.chat_postMessage(
                 channel=contact.slack_user_id, blocks=to_dicts(blocks), text=text
             )
-        except SlackApiError as exc:
-            wait = retry_after(exc)
-            if wait is not None:
-                # Slack refused it: certainly not posted. Give the claim back, wait, retry.
+        except SLACK_CALL_ERRORS as exc:
+            failure = classify(exc)
+            if failure.transient and failure.maybe_delivered:
+                # Unknown whether Slack took it: the claim stays, the next run looks in Slack.
+                log.warning("DM %s: %s; checked in Slack next run", contact.key, failure.error)
+                raise _Stop("slack unavailable") from exc
+            if failure.transient or failure.auth:
+                # Slack refused it: certainly not posted. Give the claim back.
                 with self._session_factory.begin() as session:
                     lifecycle.release(session, attempt_id=contact.attempt_id)
-                raise _RateLimited(wait) from exc
-            self._settle(contact, error=_error(exc))
+                if failure.retry_after is not None:
+                    raise _RateLimited(failure.retry_after) from exc
+                self._stop_unless_final(failure, exc)
+            self._settle(contact, error=failure.error)
             return
-        except SlackClientError as exc:
-            # Unknown whether Slack took it: the claim stays, and the next run looks in Slack.
-            log.warning("DM %s: connection failed (%s)", contact.key, _error(exc))
-            raise _Stop("slack unavailable") from exc
         if self._after_post is not None:
             self._after_post(contact)
         self._settle(contact)

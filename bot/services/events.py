@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import insert_for
-from models import ProcessedEvent
+from models import ProcessedEvent, SeenRequest
 
 # Slack's last retry comes about 5 minutes after the first delivery; keep ids far longer.
 RETENTION = timedelta(days=7)
@@ -34,5 +34,17 @@ def claim_event(session: Session, *, event_id: str, event_type: str, clock: Cloc
 def prune_processed_events(session: Session, *, clock: Clock) -> int:
     result = session.execute(
         delete(ProcessedEvent).where(ProcessedEvent.processed_at < clock.now() - RETENTION)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Slack refuses a signature older than 5 minutes, so replay keys are useless after that; a
+# day leaves room for clock skew and for the job not running every night.
+REQUEST_KEY_RETENTION = timedelta(days=1)
+
+
+def prune_seen_requests(session: Session, *, clock: Clock) -> int:
+    result = session.execute(
+        delete(SeenRequest).where(SeenRequest.seen_at < clock.now() - REQUEST_KEY_RETENTION)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,10 +1,11 @@
 """Onboarding: from `team_join` to a member who accepted the rules and introduced themselves.
 
 Every contact is claimed with a guarded update in the caller's transaction before it is
-sent (`welcomed_at`, `intro_reminded_at`, `profile_nudged_at`): a redelivered event, a
-double click or a rerun job finds the claim and sends nothing. A failure between the commit
-and Slack's answer loses that one message rather than repeating it; the secretariat's
-"stuck in onboarding" list catches anyone who was never welcomed properly.
+sent (`welcome_claimed_at`, `intro_reminded_at`, `profile_nudged_at`): a redelivered event,
+a double click or a rerun job finds the claim and sends nothing. The welcome DM is marked
+sent (`welcomed_at`) only when Slack accepted it: a claim Slack refused for a passing reason
+is given back, and one left in flight is checked in the member's IM by the
+onboarding-welcomes job before it is sent again (bot/services/welcome_sender.py).
 """
 
 from __future__ import annotations
@@ -146,8 +147,86 @@ def _mark_joined(session: Session, clock: Clock, application: Application, membe
     return True
 
 
+# How long a welcome claim may stay in flight before the job looks in Slack, and for how
+# long after joining a member who was never welcomed is still worth welcoming.
+WELCOME_CLAIM_LEASE = timedelta(minutes=10)
+WELCOME_RETRY_FOR = timedelta(days=7)
+_MAX_ERROR_CHARS = 500
+
+
 def claim_welcome(session: Session, *, clock: Clock, slack_user_id: str) -> bool:
-    return _claim(session, slack_user_id, Member.welcomed_at, clock.now())
+    return _claim(
+        session,
+        slack_user_id,
+        Member.welcome_claimed_at,
+        clock.now(),
+        Member.welcomed_at.is_(None),
+        Member.welcome_error.is_(None),
+    )
+
+
+def _welcome_update(slack_user_id: str) -> Any:
+    return update(Member).where(
+        Member.slack_user_id == slack_user_id,
+        Member.welcomed_at.is_(None),
+        Member.welcome_error.is_(None),
+    )
+
+
+def mark_welcomed(session: Session, *, at: datetime, slack_user_id: str) -> None:
+    """Slack accepted the welcome DM."""
+    session.execute(_welcome_update(slack_user_id).values(welcomed_at=at))
+
+
+def release_welcome(session: Session, *, slack_user_id: str) -> None:
+    """Slack certainly did not take it: due again for the next run."""
+    session.execute(_welcome_update(slack_user_id).values(welcome_claimed_at=None))
+
+
+def fail_welcome(session: Session, *, slack_user_id: str, error: str) -> None:
+    """Slack refused it for good (the member cannot be DMed): never retried."""
+    session.execute(
+        _welcome_update(slack_user_id).values(
+            welcome_error=error[:_MAX_ERROR_CHARS], welcome_claimed_at=None
+        )
+    )
+
+
+def _unwelcomed() -> tuple[Any, ...]:
+    return (
+        *_reachable(),
+        Member.joined_at.is_not(None),
+        Member.welcomed_at.is_(None),
+        Member.welcome_error.is_(None),
+    )
+
+
+def due_welcomes(session: Session, *, now: datetime, limit: int) -> list[str]:
+    """Joined lately, never welcomed, not in flight."""
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                *_unwelcomed(),
+                Member.joined_at >= now - WELCOME_RETRY_FOR,
+                Member.welcome_claimed_at.is_(None),
+            )
+            .order_by(Member.joined_at, Member.id)
+            .limit(limit)
+        )
+    )
+
+
+def stale_welcome_claims(session: Session, *, now: datetime, limit: int) -> list[str]:
+    """Welcomes a sender left in flight (it died, or Slack's answer was lost)."""
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(*_unwelcomed(), Member.welcome_claimed_at <= now - WELCOME_CLAIM_LEASE)
+            .order_by(Member.welcome_claimed_at, Member.id)
+            .limit(limit)
+        )
+    )
 
 
 def _claim(session: Session, slack_user_id: str, column: Any, now: datetime, *more: Any) -> bool:

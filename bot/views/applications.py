@@ -119,7 +119,7 @@ def review_blocks(
 def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:
     confirm = ConfirmObject(
         title=t("applications.confirm.title", language),
-        text=t("applications.confirm.text", language, name=item.name[:100]),
+        text=t("applications.confirm.text", language, name=escape_mrkdwn(item.name[:100])),
         confirm=t("applications.confirm.yes", language),
         deny=t("applications.confirm.no", language),
     )

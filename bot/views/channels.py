@@ -41,7 +41,7 @@ from bot.services.channels import (
     Similar,
     Step,
 )
-from bot.text import escape_mrkdwn
+from bot.text import escape_mrkdwn, parse_int
 from bot.timefmt import slack_date
 from models import ChannelCategory
 
@@ -431,7 +431,7 @@ def _reject_button(item: RequestItem, language: Language) -> ButtonElement:
 def _decision_buttons(item: RequestItem, language: Language) -> ActionsBlock:
     confirm = ConfirmObject(
         title=t("channels.confirm.title", language),
-        text=t("channels.confirm.text", language, name=item.name[:100]),
+        text=t("channels.confirm.text", language, name=escape_mrkdwn(item.name[:100])),
         confirm=t("channels.confirm.yes", language),
         deny=t("channels.confirm.no", language),
     )
@@ -683,7 +683,8 @@ def page_value(word: str, offset: int) -> str:
 def parse_page_value(value: str | None) -> tuple[str, int]:
     try:
         data = json.loads(value or "{}")
-        return str(data.get("q") or ""), max(0, int(data.get("o") or 0))
+        offset = parse_int(str(data.get("o") or 0)) or 0
+        return str(data.get("q") or ""), offset
     except (ValueError, TypeError, AttributeError):
         return "", 0
 
@@ -938,7 +939,11 @@ def dormancy_list_blocks(items: Sequence[DormantItem], language: Language) -> li
                         style="danger",
                         confirm=ConfirmObject(
                             title=t("channels.confirm.archive_title", language),
-                            text=t("channels.confirm.archive_text", language, name=item.name[:100]),
+                            text=t(
+                                "channels.confirm.archive_text",
+                                language,
+                                name=escape_mrkdwn(item.name[:100]),
+                            ),
                             confirm=t("channels.confirm.archive_yes", language),
                             deny=t("channels.confirm.no", language),
                         ),

@@ -459,6 +459,7 @@ class CaseLine:
 
 
 CASES_PAGE_SIZE = 10  # one section per case: far inside 50 blocks
+MAX_CASES_PAGE = 100_000  # a page number beyond it is answered, not looked up
 
 
 def cases_blocks(

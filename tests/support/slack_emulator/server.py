@@ -14,6 +14,9 @@ import email.parser
 import email.policy
 import json
 import math
+import random
+import socket
+import struct
 import sys
 import threading
 import time
@@ -94,6 +97,25 @@ class _Fault:
     error: str = ""
     status: int = 200
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _TransportFault:
+    kind: str  # "reset": close without answering | "timeout": answer after `seconds`
+    remaining: int
+    seconds: float = 0.0
+    applied: bool = False  # the call takes effect although its answer never arrives
+
+
+@dataclass
+class _RandomFaults:
+    rate: float  # probability that a call fails
+    rng: random.Random
+    spare: frozenset[str]  # methods that never fail this way
+
+
+# The status a handler returns to drop the connection instead of answering.
+_DROP = 0
 
 
 @dataclass
@@ -186,7 +208,16 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             status, out_headers, payload = 404, {"Content-Type": "text/plain"}, b"not found"
+        if status == _DROP:
+            self._reset()
+            return
         self._send(status, out_headers, payload)
+
+    def _reset(self) -> None:
+        """Close with a TCP reset, as a proxy or a crashed server would."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     do_GET = _dispatch
     do_POST = _dispatch
@@ -237,6 +268,8 @@ class SlackEmulator:
         self.internal_errors: list[str] = []  # emulator bugs (answered HTTP 500)
         self._check_spec = check_spec
         self._faults: dict[str, list[_Fault]] = {}
+        self._transport_faults: dict[str, list[_TransportFault]] = {}
+        self._random_faults: _RandomFaults | None = None
         self._limiters: dict[str, _Limiter] = {}
         self._latency: dict[str, float] = {}
         self._responses: list[tuple[str, Any]] = []
@@ -514,6 +547,37 @@ class SlackEmulator:
     def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
         self._add_fault(method, _Fault("server", times, status=status))
 
+    def reset_connection(self, method: str, times: int = 1, *, applied: bool = False) -> None:
+        """The next `times` calls are answered by closing the connection (a TCP reset).
+        applied=True: the call takes effect first (Slack acted, the answer was lost)."""
+        with self._lock:
+            fault = _TransportFault("reset", times, applied=applied)
+            self._transport_faults.setdefault(method, []).append(fault)
+
+    def time_out(
+        self, method: str, seconds: float, times: int = 1, *, applied: bool = False
+    ) -> None:
+        """The next `times` calls get no answer for `seconds` (longer than the client's
+        timeout), then the connection closes. applied=True: the call takes effect."""
+        with self._lock:
+            fault = _TransportFault("timeout", times, seconds=seconds, applied=applied)
+            self._transport_faults.setdefault(method, []).append(fault)
+
+    def fail_randomly(
+        self,
+        rate: float,
+        *,
+        seed: int | None = None,
+        spare: tuple[str, ...] = ("auth.test",),
+    ) -> None:
+        """From now on each call (methods in `spare` aside) fails with probability `rate`,
+        half of them HTTP 503, half HTTP 429 with Retry-After 1; rate 0 stops it. Queued
+        faults (fail, server_error, rate_limit) come first."""
+        with self._lock:
+            self._random_faults = (
+                _RandomFaults(rate, random.Random(seed), frozenset(spare)) if rate else None
+            )
+
     def enforce_rate_limit(
         self, method: str, per_minute: int | None, *, window_seconds: float = 60.0
     ) -> None:
@@ -536,6 +600,8 @@ class SlackEmulator:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._transport_faults.clear()
+            self._random_faults = None
             self._limiters.clear()
             self._latency.clear()
 
@@ -546,6 +612,24 @@ class SlackEmulator:
     def _take_fault(self, method: str) -> _Fault | None:
         for key in (method, "*"):
             queue = self._faults.get(key, [])
+            while queue and queue[0].remaining <= 0:
+                queue.pop(0)
+            if queue:
+                queue[0].remaining -= 1
+                return queue[0]
+        return None
+
+    def _random_fault(self, method: str) -> _Fault | None:
+        faults = self._random_faults
+        if faults is None or method in faults.spare or faults.rng.random() >= faults.rate:
+            return None
+        if faults.rng.random() < 0.5:
+            return _Fault("server", 1, status=503)
+        return _Fault("ratelimit", 1, retry_after=1)
+
+    def _take_transport_fault(self, method: str) -> _TransportFault | None:
+        for key in (method, "*"):
+            queue = self._transport_faults.get(key, [])
             while queue and queue[0].remaining <= 0:
                 queue.pop(0)
             if queue:
@@ -682,6 +766,11 @@ class SlackEmulator:
     ) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             delay = self._latency.get(method, self._latency.get("*", 0.0))
+            transport = self._take_transport_fault(method)
+        if transport is not None and not transport.applied:
+            self._record_dropped(method, query, headers, transport)
+            time.sleep(transport.seconds)
+            return _DROP, {}, b""
         if delay:
             time.sleep(delay)  # outside the lock: other calls go on meanwhile
         now = time.time()
@@ -724,7 +813,28 @@ class SlackEmulator:
                 else "",
                 **out_headers,
             }
+        if transport is not None:  # applied: Slack acted, the answer is lost
+            time.sleep(transport.seconds)
+            return _DROP, {}, b""
         return status, out_headers, json.dumps(response, ensure_ascii=False).encode("utf-8")
+
+    def _record_dropped(
+        self, method: str, query: str, headers: dict[str, str], fault: _TransportFault
+    ) -> None:
+        """A call that never reached the method: recorded, not ok, with what happened."""
+        error = "connection_reset" if fault.kind == "reset" else "no_answer"
+        with self._lock:
+            self.calls.append(
+                RecordedCall(
+                    method=method,
+                    params=dict(parse_qsl(query)),
+                    headers=headers,
+                    token=_bearer(headers.get("authorization", "")),
+                    time=time.time(),
+                    response={"ok": False, "error": error},
+                    status=_DROP,
+                )
+            )
 
     def _check_spec_call(self, method: str, params: dict[str, Any]) -> list[str]:
         if not self._check_spec:
@@ -740,7 +850,7 @@ class SlackEmulator:
         parse_error: str | None,
         now: float,
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._random_fault(method)
         if fault is not None:
             if fault.kind == "ratelimit":
                 return (

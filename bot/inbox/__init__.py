@@ -1,0 +1,1 @@
+"""The durable event inbox: nothing Slack was told we received is lost."""

@@ -1,0 +1,168 @@
+"""What happens to a verified request before any listener: events go into the durable inbox,
+and a signed command or interaction acts once however often it is replayed.
+
+Both need the database; when it cannot be reached, Slack gets a non-2xx for an event (it
+delivers it again) and the member gets a polite "temporarily unavailable" for the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db import insert_for
+from bot.i18n import t
+from bot.inbox.runtime import EventInbox, InboxUnavailable
+from bot.inbox.store import NewEvent
+from handlers import moderation
+from handlers.deps import Deps
+from handlers.errors import Apology, user_id_of
+from models import SeenRequest
+
+log = logging.getLogger(__name__)
+
+# Events are kept once by their event_id; read-only lookups while a member types change
+# nothing when replayed.
+_NOT_KEYED = {"event_callback", "block_suggestion", "url_verification", "ssl_check"}
+
+
+def register(app: App, deps: Deps, inbox: EventInbox) -> None:
+    @app.middleware
+    def record_events(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body
+        if body.get("type") != "event_callback" or not body.get("event_id"):
+            return next()
+        event = _dict(body.get("event"))
+        if event.get("type") == "message" and not moderation.has_durable_effects(deps, event):
+            return next()  # its only effect is activity, kept in memory either way
+        try:
+            inbox.accept(
+                NewEvent(
+                    event_id=str(body["event_id"])[:64],
+                    event_type=str(event.get("type", "")),
+                    body=req.raw_body or json.dumps(body, ensure_ascii=False),
+                )
+            )
+        except InboxUnavailable:
+            return BoltResponse(status=503, body="")  # Slack delivers it again
+        return BoltResponse(status=200, body="")
+
+    @app.middleware
+    def act_once(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.mode != "http" or req.body.get("type") in _NOT_KEYED:
+            return next()
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if not signature:
+            return next()
+        try:
+            first_time = _claim(deps, hashlib.sha256(signature.encode()).hexdigest())
+        except SQLAlchemyError as exc:
+            log.error("database unavailable for a %s: %s", _kind(req.body), exc)
+            return answer_unavailable(deps, req.body)
+        if not first_time:
+            log.info("a replayed %s was ignored", _kind(req.body))
+            return BoltResponse(status=200, body="")
+        return next()
+
+
+def _claim(deps: Deps, key: str) -> bool:
+    with deps.session_factory.begin() as session:
+        statement = (
+            insert_for(session)(SeenRequest)
+            .values(key=key, seen_at=deps.clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(SeenRequest.key)
+        )
+        return session.execute(statement).first() is not None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _kind(body: dict[str, Any]) -> str:
+    return "slash command" if "command" in body else str(body.get("type", "request"))
+
+
+def answer_unavailable(deps: Deps, body: dict[str, Any]) -> BoltResponse:
+    """A polite answer that needs nothing but Slack: in the default language, since the
+    member's own is in the database."""
+    text = t("error.unavailable", deps.settings.default_locale)
+    if "command" in body:
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if body.get("type") == "view_submission":
+        block_id = _first_input_block(body)
+        if block_id is not None:  # keeps the member's typing in the modal
+            return BoltResponse(
+                status=200, body={"response_action": "errors", "errors": {block_id: text}}
+            )
+    user_id = user_id_of(body)
+    if user_id is not None:
+        threading.Thread(
+            target=Apology(deps).deliver,
+            args=(body, user_id, lambda: text),
+            name="kyoso-unavailable",
+            daemon=True,
+        ).start()
+    return BoltResponse(status=200, body="")
+
+
+def _first_input_block(body: dict[str, Any]) -> str | None:
+    view = _dict(body.get("view"))
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def event_dispatcher(worker: App) -> Callable[[str], None]:
+    """Process one recorded event with the listeners of `worker`, an App that runs them
+    before returning; raise when they failed so that the inbox retries it."""
+    failures = _Failures()
+    worker.error(failures.record)
+
+    def dispatch(body: str) -> None:
+        failures.clear()
+        response = worker.dispatch(BoltRequest(body=json.loads(body), mode="socket_mode"))
+        error = failures.take()
+        if error is not None:
+            raise error
+        if response.status >= 400 and response.status != 404:  # 404: nobody listens to it
+            raise EventNotProcessed(f"Bolt answered {response.status}")
+
+    return dispatch
+
+
+class EventNotProcessed(Exception):
+    pass
+
+
+class _Failures(threading.local):
+    """The exception a listener raised, per worker thread (Bolt hands it to the error
+    handler, not to the caller of dispatch)."""
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+
+    def record(self, error: Exception, body: dict[str, Any]) -> None:
+        event = _dict(body.get("event"))
+        log.error(
+            "listener failed on event %s (%s)",
+            body.get("event_id"),
+            event.get("type"),
+            exc_info=error,
+        )
+        self.error = error
+
+    def clear(self) -> None:
+        self.error = None
+
+    def take(self) -> Exception | None:
+        error, self.error = self.error, None
+        return error
