@@ -119,7 +119,7 @@ def _from_answer(exc: SlackApiError) -> SlackFailure:
     error = str(data.get("error") or f"http_{status}")
     if status == 429 or error == "ratelimited":
         return SlackFailure(
-            FailureKind.TRANSIENT, "ratelimited", retry_after=_retry_after(response.headers)
+            FailureKind.TRANSIENT, "ratelimited", retry_after=retry_after_seconds(response.headers)
         )
     if status >= 500 or error in TRANSIENT_ERRORS:
         # Slack may have failed after acting on the request.
@@ -129,7 +129,8 @@ def _from_answer(exc: SlackApiError) -> SlackFailure:
     return SlackFailure(FailureKind.FINAL, error)
 
 
-def _retry_after(headers: object) -> float:
+def retry_after_seconds(headers: object) -> float:
+    """Slack's Retry-After header (any case, a list or a value), at least 1 s."""
     items = headers.items() if isinstance(headers, dict) else []
     lowered = {str(k).lower(): v for k, v in items}
     value = lowered.get("retry-after")

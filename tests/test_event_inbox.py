@@ -24,13 +24,14 @@ from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.detectors import my_number_check_digit
 from bot.inbox import store
 from bot.inbox.store import NewEvent
-from models import AuditEntry, Detection, InboxEvent, InboxStatus, Member
+from models import AuditEntry, CaseReport, Detection, InboxEvent, InboxStatus, Member
 from tests.support.kyoso_server import SIGNING_SECRET, make_settings, serve_kyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackResponse, SlackSender
 from tests.support.tcp_proxy import TcpProxy
 from tests.test_cli import KYOSO, _env, _free_port
 from tests.test_e2e_foundation import _team_join
+from tests.test_e2e_moderation import AUTHOR, REPORTER, post_as, report, setup_people
 
 LEASE = timedelta(minutes=2)
 FIRST_ELEVEN = "43218765091"
@@ -353,3 +354,18 @@ def test_events_recorded_before_a_kill_are_processed_after_the_restart(
         assert query("SELECT count(*) FROM detections") == count  # each message once
     finally:
         app.stop()
+
+
+def test_a_replayed_report_is_one_report_and_one_thank_you(
+    kyoso: Any, emulator: SlackEmulator, session_factory: SessionFactory, clock: FixedClock
+) -> None:
+    setup_people(emulator, session_factory, clock)
+    sender = ReplayingSender(kyoso.events_url, SIGNING_SECRET, emulator)
+    message = post_as(emulator, AUTHOR, "この発言は誹謗中傷にあたると思います")
+    assert report(sender, emulator, message, REPORTER).status == 200  # the modal's submission
+    wait_for(lambda: len(emulator.dm_messages(REPORTER)) == 1)
+    assert sender.replay().status == 200
+    time.sleep(0.5)  # give a wrongly repeated effect the chance to show
+    assert len(emulator.dm_messages(REPORTER)) == 1
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(CaseReport)) == 1

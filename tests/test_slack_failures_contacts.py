@@ -17,14 +17,12 @@ from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services.contact_sender import TokenBucket
 from bot.settings import Settings
 from bot.slack_client import make_web_client
 from models import AttemptStatus, OutboundEmail
-from scheduler import lifecycle_jobs
 from tests.support.kyoso_server import make_settings
 from tests.support.slack_emulator import SlackEmulator
-from tests.test_lifecycle import add_member, attempts, lifecycle_dms, sweep
+from tests.test_lifecycle import add_member, attempts, contact, lifecycle_dms, sweep
 
 MEMBERS = [(f"U0F{n}", f"member{n}@city.sapporo.lg.jp") for n in range(3)]
 # Longer than the client's timeout below: the answer never arrives in time.
@@ -40,18 +38,6 @@ def settings(emulator: SlackEmulator, database_url: str) -> Settings:
 def client(emulator: SlackEmulator) -> Iterator[WebClient]:
     # The production client (with slack_sdk's retry handlers), with a short read timeout.
     yield make_web_client("xoxb-test", emulator.api_url, timeout=1)
-
-
-def _run(
-    session_factory: SessionFactory, clock: FixedClock, client: WebClient, settings: Settings
-) -> dict[str, Any]:
-    return lifecycle_jobs.send_contacts(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
-        bucket=TokenBucket(60_000, burst=100),
-    )
 
 
 def _queued_emails(session_factory: SessionFactory) -> int:
@@ -85,7 +71,7 @@ def test_dms_survive_5xx_timeouts_resets_and_429_and_go_out_exactly_once(
     ]
     for outage in outages:
         outage()
-        result = _run(session_factory, clock, client, settings)
+        result = contact(session_factory, clock, client, settings)
         assert result["stopped"] == "slack unavailable", result
         assert result["failed"] == 0 and result["emails"] == 0
         assert _queued_emails(session_factory) == 0  # nobody is emailed early
@@ -93,7 +79,7 @@ def test_dms_survive_5xx_timeouts_resets_and_429_and_go_out_exactly_once(
         clock.advance(timedelta(minutes=15))  # past the claim lease: the next run looks in Slack
 
     emulator.rate_limit("chat.postMessage", times=4)  # past the SDK's 3 retries: waited in-run
-    result = _run(session_factory, clock, client, settings)
+    result = contact(session_factory, clock, client, settings)
     assert result["stopped"] == "done", result
     assert result["failed"] == 0 and result["emails"] == 0
 
@@ -116,7 +102,7 @@ def test_a_refused_token_stops_the_run_and_marks_nothing(
 ) -> None:
     _members(session_factory, emulator, clock, settings)
     emulator.fail("chat.postMessage", "invalid_auth", times=10)
-    result = _run(session_factory, clock, client, settings)
+    result = contact(session_factory, clock, client, settings)
     assert result["stopped"] == "slack auth"
     assert (result["dms"], result["failed"], result["emails"]) == (0, 0, 0)
     assert len([c for c in emulator.calls_to("chat.postMessage") if c.params.get("blocks")]) == 1
@@ -127,7 +113,7 @@ def test_a_refused_token_stops_the_run_and_marks_nothing(
     assert any(r.levelname == "ERROR" and "invalid_auth" in r.getMessage() for r in caplog.records)
 
     emulator.clear_faults()  # the operator installs a working token
-    assert _run(session_factory, clock, client, settings)["dms"] == len(MEMBERS)
+    assert contact(session_factory, clock, client, settings)["dms"] == len(MEMBERS)
 
 
 def test_a_token_refused_on_dnd_info_stops_the_run_too(
@@ -139,7 +125,7 @@ def test_a_token_refused_on_dnd_info_stops_the_run_too(
 ) -> None:
     _members(session_factory, emulator, clock, settings)
     emulator.fail("dnd.info", "token_revoked", times=10)
-    result = _run(session_factory, clock, client, settings)
+    result = contact(session_factory, clock, client, settings)
     assert result["stopped"] == "slack auth"
     assert not emulator.calls_to("chat.postMessage")
     assert all(attempts(session_factory, u)[1].sent_at is None for u, _ in MEMBERS)
@@ -154,6 +140,6 @@ def test_only_a_member_specific_error_makes_a_dm_undeliverable(
 ) -> None:
     _members(session_factory, emulator, clock, settings)
     emulator.fail("chat.postMessage", "user_disabled")
-    result = _run(session_factory, clock, client, settings)
+    result = contact(session_factory, clock, client, settings)
     assert (result["dms"], result["failed"], result["emails"]) == (2, 1, 1)
     assert result["errors"] == {"user_disabled": 1}

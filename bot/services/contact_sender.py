@@ -54,7 +54,13 @@ from bot.services.application_emails import SEPARATOR, ComposedEmail
 from bot.services.lifecycle import Contact, Policy
 from bot.services.mail import queue_email
 from bot.settings import Settings
-from bot.slack_errors import SLACK_CALL_ERRORS, SlackFailure, alert_auth_failure, classify
+from bot.slack_errors import (
+    SLACK_CALL_ERRORS,
+    SlackFailure,
+    alert_auth_failure,
+    classify,
+    retry_after_seconds,
+)
 from bot.views.lifecycle import (
     ContactTerms,
     contact_block_id,
@@ -148,14 +154,7 @@ def retry_after(exc: SlackApiError) -> float | None:
     response = exc.response
     if response.status_code != 429 and response.get("error") != "ratelimited":
         return None
-    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
-    value = headers.get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except (TypeError, ValueError):
-        return 1.0
+    return retry_after_seconds(response.headers or {})
 
 
 def _error(exc: Exception) -> str:
