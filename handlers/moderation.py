@@ -40,6 +40,7 @@ from bot.services.moderation_actions import (
     send_dm,
     slack_error,
 )
+from bot.slack_errors import SLACK_CALL_ERRORS, FailureKind, classify
 from bot.text import parse_int
 from bot.timefmt import jst
 from bot.views.help import notice_blocks
@@ -229,21 +230,26 @@ def _handle_findings(
                 session, clock=deps.clock, message=message, kinds=kinds
             )
 
-    if not run_once(deps, body, work):
-        return
+    first_time = run_once(deps, body, work)
     opened: Opened | None = result.get("case")
     if opened is not None:
         log.info("detector case %s on %s/%s: %s", opened.public_id, channel, ts, kinds)
-    if result.get("warn") or (opened is not None and opened.new_case):
+    # Owed until Slack has it: a retry of the event (the inbox's, after a failure here)
+    # still warns, while a warning that went out is not repeated.
+    if (findings and _warning_owed(deps, channel, ts)) or (opened is not None and opened.new_case):
         _warn_poster(
             deps,
             channel=channel,
             thread_ts=thread_ts,
             user=user,
             findings=findings,
-            case_opened=opened is not None,
+            case_opened=bool(serious),
             in_file_name=in_file_name,
         )
+        with deps.session_factory.begin() as session:
+            moderation.mark_warned(session, clock=deps.clock, channel_id=channel, message_ts=ts)
+    if not first_time:
+        return
     alerts = case_alerts(deps)
     if opened is not None and opened.new_case:
         _best_effort("case alert", alerts.post, opened.public_id)
@@ -280,8 +286,15 @@ def _warn_poster(
             text=warning_text(language, kinds=kinds),
             **extra,
         )
-    except UNDELIVERED as exc:
+    except SLACK_CALL_ERRORS as exc:
+        if classify(exc).kind is not FailureKind.FINAL:
+            raise  # passing (or our token): the event is retried and the warning with it
         log.warning("detector warning to %s in %s failed: %s", user, channel, slack_error(exc))
+
+
+def _warning_owed(deps: Deps, channel: str, ts: str) -> bool:
+    with deps.session_factory() as session:
+        return moderation.warning_owed(session, channel, ts)
 
 
 def _note_deleted(deps: Deps, body: dict[str, Any], event: dict[str, Any], channel: str) -> None:

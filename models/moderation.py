@@ -81,3 +81,5 @@ class Detection(Base):
     kinds: Mapped[list[str]] = mapped_column(default=list)
     details: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # When the poster's warning reached Slack: until then a retry of the event still owes it.
+    warned_at: Mapped[datetime | None]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.detectors import my_number_check_digit
 from bot.services import moderation
-from models import Base, CaseSource, Detection, ModerationCase, ProcessedEvent
+from models import Base, CaseSource, Detection, InboxEvent, ModerationCase, ProcessedEvent
 from tests.support.kyoso_server import RunningKyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
@@ -135,6 +137,33 @@ def test_retries_and_duplicate_deliveries_are_handled_once(
     assert len(warnings(emulator)) == 1
     assert len(detections(session_factory)) == 1 and len(cases(session_factory)) == 1
     assert len(alerts(emulator)) == 1
+
+
+def test_a_warning_slack_fails_to_take_is_sent_once_when_it_recovers(
+    kyoso: RunningKyoso,
+    slack: SlackSender,
+    emulator: SlackEmulator,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    # Longer than slack_sdk's own retries: the event fails and the inbox retries it later.
+    emulator.server_error("chat.postEphemeral", status=503, times=20)
+    posted(slack, emulator, AUTHOR, f"マイナンバーは {GROUPED} です")
+    wait_for(lambda: detections(session_factory))
+    wait_for(lambda: _inbox_attempts(session_factory) >= 1, timeout=20)  # failed, to retry
+    assert warnings(emulator) == [] and detections(session_factory)[0].warned_at is None
+    emulator.clear_faults()
+    clock.advance(timedelta(minutes=1))  # past the retry's backoff
+    wait_for(lambda: len(warnings(emulator)) == 1, timeout=10)
+    wait_for(lambda: detections(session_factory)[0].warned_at is not None)
+    clock.advance(timedelta(hours=1))
+    time.sleep(2.5)  # a poll of the inbox: nothing is left to do, nothing is sent again
+    assert len(warnings(emulator)) == 1 and len(cases(session_factory)) == 1
+
+
+def _inbox_attempts(session_factory: SessionFactory) -> int:
+    with session_factory() as session:
+        return sum(session.scalars(select(InboxEvent.attempts)))
 
 
 def test_a_personal_phone_number_warns_without_a_case(

@@ -395,6 +395,24 @@ def record_detection(
     return added is not None
 
 
+def warning_owed(session: Session, channel_id: str, message_ts: str) -> bool:
+    """A detection whose warning has not reached the poster yet."""
+    warned = session.execute(
+        select(Detection.warned_at).where(
+            Detection.channel_id == channel_id, Detection.message_ts == message_ts
+        )
+    ).first()
+    return warned is not None and warned[0] is None
+
+
+def mark_warned(session: Session, *, clock: Clock, channel_id: str, message_ts: str) -> None:
+    session.execute(
+        update(Detection)
+        .where(Detection.channel_id == channel_id, Detection.message_ts == message_ts)
+        .values(warned_at=clock.now())
+    )
+
+
 def note_author_change(
     session: Session,
     *,
