@@ -91,8 +91,9 @@ def build_bolt_app(settings: Settings, client: WebClient) -> App:
     return App(
         client=client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
-        # Socket Mode payloads arrive over an authenticated websocket and carry no signature.
-        request_verification_enabled=False,  # HTTP: handlers/slack_gate.py verifies first
+        # HTTP requests are verified by handlers/slack_gate.py before Bolt sees them (Bolt's own
+        # check logs whole bodies); Socket Mode payloads come over an authenticated websocket.
+        request_verification_enabled=False,
         process_before_response=False,
     )
 
