@@ -103,13 +103,11 @@ class SlackFailure:
 def classify(exc: BaseException) -> SlackFailure:
     if isinstance(exc, SlackApiError):
         return _from_answer(exc)
-    name = type(exc).__name__
-    if isinstance(exc, URLError) and isinstance(exc.reason, ConnectionRefusedError):
-        return SlackFailure(FailureKind.TRANSIENT, "connection_refused")
-    if isinstance(exc, ConnectionRefusedError):
+    reason = exc.reason if isinstance(exc, URLError) else exc
+    if isinstance(reason, ConnectionRefusedError):  # nothing reached Slack
         return SlackFailure(FailureKind.TRANSIENT, "connection_refused")
     # Timeouts, resets, DNS and TLS trouble: the request may or may not have reached Slack.
-    return SlackFailure(FailureKind.TRANSIENT, name, maybe_delivered=True)
+    return SlackFailure(FailureKind.TRANSIENT, type(exc).__name__, maybe_delivered=True)
 
 
 def _from_answer(exc: SlackApiError) -> SlackFailure:
@@ -119,7 +117,7 @@ def _from_answer(exc: SlackApiError) -> SlackFailure:
     error = str(data.get("error") or f"http_{status}")
     if status == 429 or error == "ratelimited":
         return SlackFailure(
-            FailureKind.TRANSIENT, "ratelimited", retry_after=retry_after_seconds(response.headers)
+            FailureKind.TRANSIENT, "ratelimited", retry_after=_retry_after(response.headers)
         )
     if status >= 500 or error in TRANSIENT_ERRORS:
         # Slack may have failed after acting on the request.
@@ -129,7 +127,7 @@ def _from_answer(exc: SlackApiError) -> SlackFailure:
     return SlackFailure(FailureKind.FINAL, error)
 
 
-def retry_after_seconds(headers: object) -> float:
+def _retry_after(headers: object) -> float:
     """Slack's Retry-After header (any case, a list or a value), at least 1 s."""
     items = headers.items() if isinstance(headers, dict) else []
     lowered = {str(k).lower(): v for k, v in items}

@@ -47,24 +47,23 @@ def _unwanted(char: str) -> bool:
 def clean_line(value: str) -> str:
     """A single-line field (a name, an e-mail, a code): line breaks and tabs become a space,
     every other control or bidi override is dropped, the ends are trimmed."""
-    out = []
-    for char in value.replace("\r\n", "\n"):
-        if char == "\t" or char in _LINE_BREAKS:
-            out.append(" ")
-        elif not _unwanted(char):
-            out.append(char)
-    return "".join(out).strip()
+    return _clean(value, line_break=" ", tab=" ")
 
 
 def clean_multiline(value: str) -> str:
     """A multi-line field (a purpose, a note, a reason): ordinary newlines and tabs stay
     (any line break becomes "\\n"), every other control or bidi override is dropped."""
-    value = value.replace("\r\n", "\n")
+    return _clean(value, line_break="\n", tab="\t")
+
+
+def _clean(value: str, *, line_break: str, tab: str) -> str:
     out = []
-    for char in value:
+    for char in value.replace("\r\n", "\n"):
         if char in _LINE_BREAKS:
-            out.append("\n")
-        elif char == "\t" or not _unwanted(char):
+            out.append(line_break)
+        elif char == "\t":
+            out.append(tab)
+        elif not _unwanted(char):
             out.append(char)
     return "".join(out).strip()
 

@@ -16,14 +16,13 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.db import insert_for
 from bot.i18n import t
 from bot.inbox.runtime import EventInbox, InboxUnavailable
 from bot.inbox.store import NewEvent
+from bot.services.events import claim_request
 from handlers import moderation
 from handlers.deps import Deps
 from handlers.errors import Apology, user_id_of
-from models import SeenRequest
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,8 @@ _NOT_KEYED = {"event_callback", "block_suggestion", "url_verification", "ssl_che
 
 
 def register(app: App, deps: Deps, inbox: EventInbox) -> None:
+    apology = Apology(deps)
+
     @app.middleware
     def record_events(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         body = req.body
@@ -60,26 +61,17 @@ def register(app: App, deps: Deps, inbox: EventInbox) -> None:
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         if not signature:
             return next()
+        key = hashlib.sha256(signature.encode()).hexdigest()
         try:
-            first_time = _claim(deps, hashlib.sha256(signature.encode()).hexdigest())
+            with deps.session_factory.begin() as session:
+                first_time = claim_request(session, key=key, clock=deps.clock)
         except SQLAlchemyError as exc:
             log.error("database unavailable for a %s: %s", _kind(req.body), exc)
-            return answer_unavailable(deps, req.body)
+            return _answer_unavailable(deps, apology, req.body)
         if not first_time:
             log.info("a replayed %s was ignored", _kind(req.body))
             return BoltResponse(status=200, body="")
         return next()
-
-
-def _claim(deps: Deps, key: str) -> bool:
-    with deps.session_factory.begin() as session:
-        statement = (
-            insert_for(session)(SeenRequest)
-            .values(key=key, seen_at=deps.clock.now())
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(SeenRequest.key)
-        )
-        return session.execute(statement).first() is not None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -90,7 +82,7 @@ def _kind(body: dict[str, Any]) -> str:
     return "slash command" if "command" in body else str(body.get("type", "request"))
 
 
-def answer_unavailable(deps: Deps, body: dict[str, Any]) -> BoltResponse:
+def _answer_unavailable(deps: Deps, apology: Apology, body: dict[str, Any]) -> BoltResponse:
     """A polite answer that needs nothing but Slack: in the default language, since the
     member's own is in the database."""
     text = t("error.unavailable", deps.settings.default_locale)
@@ -105,7 +97,7 @@ def answer_unavailable(deps: Deps, body: dict[str, Any]) -> BoltResponse:
     user_id = user_id_of(body)
     if user_id is not None:
         threading.Thread(
-            target=Apology(deps).deliver,
+            target=apology.deliver,
             args=(body, user_id, lambda: text),
             name="kyoso-unavailable",
             daemon=True,

@@ -40,7 +40,7 @@ from bot.services.moderation_actions import (
     send_dm,
     slack_error,
 )
-from bot.slack_errors import SLACK_CALL_ERRORS, FailureKind, classify
+from bot.slack_errors import SLACK_CALL_ERRORS, classify
 from bot.text import parse_int
 from bot.timefmt import jst
 from bot.views.help import notice_blocks
@@ -236,7 +236,8 @@ def _handle_findings(
         log.info("detector case %s on %s/%s: %s", opened.public_id, channel, ts, kinds)
     # Owed until Slack has it: a retry of the event (the inbox's, after a failure here)
     # still warns, while a warning that went out is not repeated.
-    if (findings and _warning_owed(deps, channel, ts)) or (opened is not None and opened.new_case):
+    owed = result.get("warn") if first_time else findings and _warning_owed(deps, channel, ts)
+    if owed or (opened is not None and opened.new_case):
         _warn_poster(
             deps,
             channel=channel,
@@ -287,7 +288,8 @@ def _warn_poster(
             **extra,
         )
     except SLACK_CALL_ERRORS as exc:
-        if classify(exc).kind is not FailureKind.FINAL:
+        failure = classify(exc)
+        if failure.transient or failure.auth:
             raise  # passing (or our token): the event is retried and the warning with it
         log.warning("detector warning to %s in %s failed: %s", user, channel, slack_error(exc))
 

@@ -100,9 +100,14 @@ def invite_approved(
     with session_factory() as session:
         waiting = invitations.awaiting_invitation_outcome(session)
     token = settings.slack_admin_user_token
+    admin = (
+        make_web_client(token.get_secret_value(), settings.slack_api_url)
+        if token is not None and settings.invite_channel_ids
+        else None
+    )
     counts = {outcome.value: 0 for outcome in invitations.InviteOutcome}
     for public_id in waiting:
-        if token is None or not settings.invite_channel_ids:
+        if admin is None:
             with session_factory.begin() as session:
                 invitations.invite_by_hand(
                     session, clock=clock, public_id=public_id, error="no admin token"
@@ -112,7 +117,7 @@ def invite_approved(
         outcome = invitations.invite(
             session_factory=session_factory,
             clock=clock,
-            admin=make_web_client(token.get_secret_value(), settings.slack_api_url),
+            admin=admin,
             channel_ids=settings.invite_channel_ids,
             public_id=public_id,
         )

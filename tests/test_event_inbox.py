@@ -159,22 +159,13 @@ class ReplayingSender(SlackSender):
 
     last: tuple[bytes, dict[str, str]] | None = None
 
-    def send(
-        self,
-        body: bytes,
-        content_type: str,
-        *,
-        timestamp: float | None = None,
-        tamper: bool = False,
-        extra_headers: dict[str, str] | None = None,
-    ) -> SlackResponse:
-        headers = self.signed_headers(body, content_type, timestamp=timestamp, tamper=tamper)
-        self.last = (body, {**headers, **(extra_headers or {})})
-        return self.raw(*self.last)
+    def raw(self, body: bytes, headers: dict[str, str]) -> SlackResponse:
+        self.last = (body, headers)
+        return super().raw(body, headers)
 
     def replay(self) -> SlackResponse:
         assert self.last is not None
-        return self.raw(*self.last)
+        return super().raw(*self.last)
 
 
 def test_a_replayed_signed_command_has_no_second_effect(

@@ -183,10 +183,10 @@ class EventInbox:
             return
         self._unflushed_done = []
         for record in records:
+            # A second copy in the same batch is a redelivery: only the copy recorded counts.
             event_id = record.event.event_id
-            is_new = event_id in new_ids and unique.get(event_id) is record.event
+            is_new = event_id in new_ids and unique[event_id] is record.event
             if is_new:
-                new_ids.discard(event_id)  # a second copy in the same batch is a duplicate
                 self._hand_over(record.event)
             record.answer.set_result(is_new)
 
@@ -239,7 +239,12 @@ class EventInbox:
                 error,
             )
         else:
-            log.warning("inbox: event %s (%s) failed, will retry: %s", *_ids(event), error)
+            log.warning(
+                "inbox: event %s (%s) failed, will retry: %s",
+                event.event_id,
+                event.event_type,
+                error,
+            )
 
     # -- the poller -----------------------------------------------------------------------
 
@@ -262,7 +267,3 @@ class EventInbox:
         for event in due:
             self._hand_over(event)
         return len(due)
-
-
-def _ids(event: NewEvent | DueEvent) -> tuple[str, str]:
-    return event.event_id, event.event_type

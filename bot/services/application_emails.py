@@ -231,6 +231,14 @@ def _required(reason: str | None, kind: ApplicationEmailKind) -> str:
     return reason
 
 
+EMAIL_KEY_PREFIX = "application:"
+
+
+def email_key(public_id: str, kind: ApplicationEmailKind) -> str:
+    """The outbox key of an application's email: each kind is sent once."""
+    return f"{EMAIL_KEY_PREFIX}{public_id}:{kind.value}"
+
+
 def queue_application_email(
     session: Session,
     *,
@@ -259,7 +267,7 @@ def queue_application_email(
     return queue_email(
         session,
         clock=clock,
-        key=f"application:{application.public_id}:{kind.value}",
+        key=email_key(application.public_id, kind),
         to=application.email_normalized,
         subject=subject,
         body=body,

@@ -53,13 +53,13 @@ from bot.services import lifecycle
 from bot.services.application_emails import SEPARATOR, ComposedEmail
 from bot.services.lifecycle import Contact, Policy
 from bot.services.mail import queue_email
+from bot.services.sent_dms import bot_dm_carries
 from bot.settings import Settings
 from bot.slack_errors import (
     SLACK_CALL_ERRORS,
     SlackFailure,
     alert_auth_failure,
     classify,
-    retry_after_seconds,
 )
 from bot.views.lifecycle import (
     ContactTerms,
@@ -151,10 +151,7 @@ class TokenBucket:
 
 def retry_after(exc: SlackApiError) -> float | None:
     """Seconds Slack asked us to wait, if this was a `ratelimited` (HTTP 429) answer."""
-    response = exc.response
-    if response.status_code != 429 and response.get("error") != "ratelimited":
-        return None
-    return retry_after_seconds(response.headers or {})
+    return classify(exc).retry_after
 
 
 def _error(exc: Exception) -> str:
@@ -392,17 +389,12 @@ class ContactSender:
             log.info("DM %s left in flight: %s", contact.key, "found" if posted else "resending")
 
     def _find_in_slack(self, contact: Contact) -> bool:
-        opened = self._call(self._client.conversations_open, users=contact.slack_user_id)
-        history = self._call(
-            self._client.conversations_history, channel=opened["channel"]["id"], limit=100
+        return bot_dm_carries(
+            self._client,
+            contact.slack_user_id,
+            contact_block_id(contact.key),
+            call=self._call,
         )
-        wanted = contact_block_id(contact.key)
-        for message in history.get("messages", []):
-            if not message.get("bot_id"):
-                continue
-            if any(block.get("block_id") == wanted for block in message.get("blocks") or []):
-                return True
-        return False
 
     # -- 3. emails ----------------------------------------------------------------------------
 

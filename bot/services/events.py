@@ -43,6 +43,17 @@ def prune_processed_events(session: Session, *, clock: Clock) -> int:
 REQUEST_KEY_RETENTION = timedelta(days=1)
 
 
+def claim_request(session: Session, *, key: str, clock: Clock) -> bool:
+    """Mark a signed command or interaction as acted on; False for a replay of it."""
+    statement = (
+        insert_for(session)(SeenRequest)
+        .values(key=key, seen_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(SeenRequest.key)
+    )
+    return session.execute(statement).first() is not None
+
+
 def prune_seen_requests(session: Session, *, clock: Clock) -> int:
     result = session.execute(
         delete(SeenRequest).where(SeenRequest.seen_at < clock.now() - REQUEST_KEY_RETENTION)

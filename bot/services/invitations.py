@@ -23,7 +23,11 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.services import applications, audit
-from bot.services.application_emails import ApplicationEmailKind, queue_application_email
+from bot.services.application_emails import (
+    EMAIL_KEY_PREFIX,
+    ApplicationEmailKind,
+    queue_application_email,
+)
 from bot.slack_errors import SLACK_CALL_ERRORS, alert_auth_failure, classify
 from models import Application, ApplicationStatus, OutboundEmail
 
@@ -39,14 +43,11 @@ class InviteOutcome(StrEnum):
     LATER = "later"
 
 
-def approval_email_key(public_id: str) -> str:
-    return f"application:{public_id}:{ApplicationEmailKind.APPROVED.value}"
-
-
 def awaiting_invitation_outcome(session: Session) -> list[str]:
     """Approved applications whose applicant has not been told how they will be invited."""
     told = select(OutboundEmail.id).where(
-        OutboundEmail.key == ("application:" + Application.public_id + ":approved")
+        OutboundEmail.key
+        == EMAIL_KEY_PREFIX + Application.public_id + f":{ApplicationEmailKind.APPROVED.value}"
     )
     return list(
         session.scalars(

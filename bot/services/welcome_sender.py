@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
 from bot.services import onboarding
+from bot.services.sent_dms import bot_dm_carries
 from bot.settings import Settings
 from bot.slack_errors import SLACK_CALL_ERRORS, SlackFailure, alert_auth_failure, classify
 from bot.views.onboarding import to_dicts, welcome_blocks, welcome_text
@@ -131,7 +132,7 @@ class WelcomeSender:
         found = 0
         for user_id in stale:
             try:
-                posted = self._in_im(user_id)
+                posted = bot_dm_carries(self.client, user_id, welcome_block_id(user_id))
             except SLACK_CALL_ERRORS as exc:
                 failure = classify(exc)
                 if not failure.member_specific:
@@ -149,18 +150,6 @@ class WelcomeSender:
                 else:
                     onboarding.release_welcome(session, slack_user_id=user_id)
         return found
-
-    def _in_im(self, slack_user_id: str) -> bool:
-        opened = self.client.conversations_open(users=slack_user_id)
-        history = self.client.conversations_history(channel=opened["channel"]["id"], limit=100)
-        wanted = welcome_block_id(slack_user_id)
-        messages: list[dict[str, Any]] = history.get("messages") or []
-        return any(
-            block.get("block_id") == wanted
-            for message in messages
-            if message.get("bot_id")
-            for block in message.get("blocks") or []
-        )
 
     def _send_due(self, limit: int) -> None:
         with self.session_factory() as session:

@@ -24,7 +24,7 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from . import spec as spec_check
@@ -105,6 +105,21 @@ class _TransportFault:
     remaining: int
     seconds: float = 0.0
     applied: bool = False  # the call takes effect although its answer never arrives
+
+
+_F = TypeVar("_F", _Fault, _TransportFault)
+
+
+def _take(faults: dict[str, list[_F]], method: str) -> _F | None:
+    """The next fault queued for `method` (or for every method, "*"), used up once."""
+    for key in (method, "*"):
+        queue = faults.get(key, [])
+        while queue and queue[0].remaining <= 0:
+            queue.pop(0)
+        if queue:
+            queue[0].remaining -= 1
+            return queue[0]
+    return None
 
 
 @dataclass
@@ -610,14 +625,7 @@ class SlackEmulator:
             self._faults.setdefault(method, []).append(fault)
 
     def _take_fault(self, method: str) -> _Fault | None:
-        for key in (method, "*"):
-            queue = self._faults.get(key, [])
-            while queue and queue[0].remaining <= 0:
-                queue.pop(0)
-            if queue:
-                queue[0].remaining -= 1
-                return queue[0]
-        return None
+        return _take(self._faults, method)
 
     def _random_fault(self, method: str) -> _Fault | None:
         faults = self._random_faults
@@ -628,14 +636,7 @@ class SlackEmulator:
         return _Fault("ratelimit", 1, retry_after=1)
 
     def _take_transport_fault(self, method: str) -> _TransportFault | None:
-        for key in (method, "*"):
-            queue = self._transport_faults.get(key, [])
-            while queue and queue[0].remaining <= 0:
-                queue.pop(0)
-            if queue:
-                queue[0].remaining -= 1
-                return queue[0]
-        return None
+        return _take(self._transport_faults, method)
 
     def _over_limit(self, method: str, now: float) -> int | None:
         """Retry-After seconds if this call exceeds an enforced limit, else None (counted)."""
