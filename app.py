@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.gateway import build_gateway
 from bot.inbox.runtime import EventInbox
 from bot.locale import LocaleResolver
 from bot.services.activity import ActivityRecorder
@@ -56,21 +57,31 @@ def build_deps(
         )
     admin_token = settings.slack_admin_user_token
     clock = clock or SystemClock()
+    admin_client = (
+        make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
+        if admin_token is not None
+        else None
+    )
+    locales = LocaleResolver(
+        client=client, session_factory=session_factory, default=settings.default_locale
+    )
     return Deps(
         settings=settings,
         session_factory=session_factory,
         clock=clock,
         client=client,
-        admin_client=(
-            make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
-            if admin_token is not None
-            else None
-        ),
-        locales=LocaleResolver(
-            client=client, session_factory=session_factory, default=settings.default_locale
-        ),
+        admin_client=admin_client,
+        locales=locales,
         activity=ActivityRecorder(session_factory),
         mail=MailWorker(session_factory, SmtpSender(settings, clock=clock), clock=clock),
+        gateway=build_gateway(
+            settings,
+            client=client,
+            admin_client=admin_client,
+            session_factory=session_factory,
+            clock=clock,
+            locales=locales,
+        ),
     )
 
 

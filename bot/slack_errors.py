@@ -148,3 +148,11 @@ def alert_auth_failure(failure: SlackFailure, *, job: str) -> None:
         failure.error,
         job,
     )
+
+
+def error_code(exc: BaseException) -> str:
+    """Slack's error code for a refused call (`channel_not_found`), or the kind of failure
+    when Slack never answered (`connection`): what a to-do or a log line should show."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "unknown_error")
+    return "connection"

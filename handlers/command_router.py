@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.audience import Audience
 from bot.i18n import Language
 from bot.text import clean_line, nfkc
 
@@ -26,16 +27,32 @@ class Subcommand:
     name: str
     help_key: str
     run: Callable[[CommandCall], None]
+    audience: Audience = Audience.ANYONE
+    # What a member outside the audience is told, when the generic refusal is not enough.
+    refusal_key: str | None = None
 
 
 class CommandRouter:
     def __init__(self) -> None:
         self._subcommands: dict[str, Subcommand] = {}
 
-    def add(self, name: str, *, help_key: str, run: Callable[[CommandCall], None]) -> None:
+    def add(
+        self,
+        name: str,
+        *,
+        help_key: str,
+        run: Callable[[CommandCall], None],
+        audience: Audience = Audience.ANYONE,
+        refusal_key: str | None = None,
+    ) -> None:
         if name in self._subcommands:
             raise ValueError(f"subcommand {name!r} registered twice")
-        self._subcommands[name] = Subcommand(name=name, help_key=help_key, run=run)
+        self._subcommands[name] = Subcommand(
+            name=name, help_key=help_key, run=run, audience=audience, refusal_key=refusal_key
+        )
+
+    def all(self) -> list[Subcommand]:
+        return list(self._subcommands.values())
 
     def find(self, name: str) -> Subcommand | None:
         return self._subcommands.get(name)

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.db import SessionFactory
+from bot.gateway import SlackGateway
 from bot.locale import LocaleResolver
 from bot.services import members
 from bot.services.activity import ActivityRecorder
@@ -28,6 +29,8 @@ class Deps:
     activity: ActivityRecorder
     # Delivers the email outbox; kicked automatically when a transaction that queued mail commits.
     mail: MailWorker
+    # The Slack adapters of every feature, built once (bot/gateway.py).
+    gateway: SlackGateway
     commands: CommandRouter = field(default_factory=CommandRouter)
 
     def is_secretariat(self, user_id: str) -> bool:

@@ -11,7 +11,8 @@ from bot.i18n import LANGUAGES, as_language, t
 from bot.services import members
 from bot.text import escape_mrkdwn
 from bot.views.help import help_blocks, notice_blocks
-from handlers.command_router import CommandCall, split_subcommand
+from handlers.access import may, refusal_text, routes_for
+from handlers.command_router import CommandCall, Subcommand, split_subcommand
 from handlers.deps import Deps
 from handlers.replies import reply
 
@@ -44,7 +45,7 @@ def register(app: App, deps: Deps) -> None:
     router.add("help", help_key="help.command.help", run=show_help)
     router.add("lang", help_key="help.command.lang", run=set_language)
 
-    @app.command(ids.SLASH_COMMAND)
+    @routes_for(app, deps).command(ids.SLASH_COMMAND)
     def on_kyoso(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         # Ack at once; the answer goes through response_url (valid for 30 minutes).
         ack()
@@ -59,7 +60,7 @@ def register(app: App, deps: Deps) -> None:
         )
         subcommand = router.find(name or "help")
         if subcommand is not None:
-            subcommand.run(call)
+            run_guarded(deps, subcommand, call)
             return
         text = t("command.unknown", call.language, subcommand=escape_mrkdwn(name[:40]))
         suggestion = router.closest(name)
@@ -70,3 +71,13 @@ def register(app: App, deps: Deps) -> None:
             [*notice_blocks(text), *help_blocks(call.language, router.help_keys())],
             text,
         )
+
+
+def run_guarded(deps: Deps, subcommand: Subcommand, call: CommandCall) -> None:
+    """The same guard as buttons and modals: refused before the subcommand runs."""
+    if not may(deps, call.user_id, subcommand.audience):
+        key = subcommand.refusal_key
+        text = t(key, call.language) if key else refusal_text(subcommand.audience, call.language)
+        reply(call.respond, notice_blocks(text), text)
+        return
+    subcommand.run(call)

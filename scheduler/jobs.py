@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.db import SessionFactory
+from bot.gateway import SlackGateway, build_gateway
 from bot.inbox import store as inbox_store
 from bot.services.events import prune_processed_events, prune_seen_requests
 from bot.services.mail import MailSender, deliver_pending, prune_outbox
@@ -34,6 +35,35 @@ class JobContext:
     # themselves where these are None.
     client: WebClient | None = None
     settings: Settings | None = None
+    # The Slack adapters built once by the composition root (None where client is None).
+    gateway: SlackGateway | None = None
+
+    @classmethod
+    def with_slack(
+        cls,
+        *,
+        session_factory: SessionFactory,
+        clock: Clock,
+        client: WebClient,
+        settings: Settings,
+        admin_client: WebClient | None = None,
+        mail_sender: MailSender | None = None,
+    ) -> JobContext:
+        """A context whose jobs talk to Slack, its gateway built here once."""
+        return cls(
+            session_factory=session_factory,
+            clock=clock,
+            mail_sender=mail_sender,
+            client=client,
+            settings=settings,
+            gateway=build_gateway(
+                settings,
+                client=client,
+                admin_client=admin_client,
+                session_factory=session_factory,
+                clock=clock,
+            ),
+        )
 
 
 JobResult = dict[str, Any]

@@ -16,6 +16,7 @@ from bot.cli.common import (
     open_database,
 )
 from bot.clock import Clock, FixedClock
+from bot.gateway import build_gateway
 from bot.services.mail import SmtpSender
 from bot.slack_client import make_web_client
 from scheduler.jobs import JOBS, JobContext, UnknownJob, find_job
@@ -67,12 +68,27 @@ def _run(args: argparse.Namespace) -> int:
         names = ", ".join(j.id for j in JOBS)
         fail(f"ジョブ {args.name} はありません / no job {args.name}. Jobs: {names}", code=1)
     clock: Clock = FixedClock(args.now) if args.now else args.clock
+    session_factory = open_database(settings.database_url)
+    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    admin_token = settings.slack_admin_user_token
+    admin_client = (
+        make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
+        if admin_token is not None
+        else None
+    )
     context = JobContext(
-        session_factory=open_database(settings.database_url),
+        session_factory=session_factory,
         clock=clock,
         mail_sender=SmtpSender(settings, clock=clock),
-        client=make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
+        client=client,
         settings=settings,
+        gateway=build_gateway(
+            settings,
+            client=client,
+            admin_client=admin_client,
+            session_factory=session_factory,
+            clock=clock,
+        ),
     )
     print(json.dumps({"job": job.id, "now": clock.now().isoformat(), **job.run(context)}))
     return 0

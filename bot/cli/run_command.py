@@ -63,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         mail_sender=kyoso.deps.mail.sender,
         client=kyoso.deps.client,
         settings=settings,
+        gateway=kyoso.deps.gateway,
     )
     elections = _start_scheduler(settings, context)
     kyoso.start_background_work()

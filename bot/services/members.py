@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -85,6 +86,18 @@ def has_role(session: Session, slack_user_id: str, role: Role) -> bool:
             select(MemberRole.role)
             .join(Member)
             .where(Member.slack_user_id == slack_user_id, MemberRole.role == role)
+        )
+        is not None
+    )
+
+
+def has_any_role(session: Session, slack_user_id: str, roles: Iterable[Role | str]) -> bool:
+    return (
+        session.scalar(
+            select(MemberRole.role)
+            .join(Member)
+            .where(Member.slack_user_id == slack_user_id, MemberRole.role.in_(list(roles)))
+            .limit(1)
         )
         is not None
     )

@@ -1,0 +1,173 @@
+"""Who may press what: every listener is registered through `Routes` with its audience, and
+privileged ones sit behind one guard (a Bolt listener middleware) that refuses before the
+listener runs — before any modal opens and before anything changes.
+
+`Routes` also keeps the list of what was registered, so that a test can press every
+privileged button, open every privileged modal and submit every privileged view as an
+ordinary member, and can tell when a listener was added to Bolt without going through here."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, cast
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.audience import ALLOWED_ROLES, Audience
+from bot.i18n import Language, t
+from bot.services import members
+from handlers.deps import Deps
+from handlers.errors import Apology, user_id_of
+
+log = logging.getLogger(__name__)
+
+Listener = TypeVar("Listener", bound=Callable[..., Any])
+RouteKind = Literal["action", "view", "shortcut", "event", "command", "options"]
+Key = str | re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: RouteKind
+    key: Key
+    audience: Audience
+
+
+def refusal_text(audience: Audience, language: Language) -> str:
+    return t(f"access.only.{audience.value}", language)
+
+
+def may(deps: Deps, user_id: str | None, audience: Audience) -> bool:
+    """Checked when each payload arrives: a hidden button is no permission."""
+    if audience is Audience.ANYONE:
+        return True
+    if not user_id:
+        return False
+    with deps.session_factory() as session:
+        return members.has_any_role(session, user_id, ALLOWED_ROLES[audience])
+
+
+_ROUTES: weakref.WeakKeyDictionary[App, Routes] = weakref.WeakKeyDictionary()
+
+
+def routes_for(app: App, deps: Deps) -> Routes:
+    """The one `Routes` of `app`: every feature's `register` adds to the same list."""
+    routes = _ROUTES.get(app)
+    if routes is None:
+        routes = _ROUTES[app] = Routes(app, deps)
+    return routes
+
+
+class Routes:
+    """Registers listeners on one Bolt app and remembers what it registered."""
+
+    def __init__(self, app: App, deps: Deps) -> None:
+        self._app = app
+        self._deps = deps
+        self._apology = Apology(deps)
+        self.declared: list[Route] = []
+
+    def action(
+        self, action_id: Key, *, audience: Audience = Audience.ANYONE
+    ) -> Callable[[Listener], Listener]:
+        return self._add("action", action_id, audience, self._app.action)
+
+    def view(
+        self, callback_id: Key, *, audience: Audience = Audience.ANYONE
+    ) -> Callable[[Listener], Listener]:
+        return self._add("view", callback_id, audience, self._app.view)
+
+    def shortcut(
+        self, callback_id: Key, *, audience: Audience = Audience.ANYONE
+    ) -> Callable[[Listener], Listener]:
+        return self._add("shortcut", callback_id, audience, self._app.shortcut)
+
+    def options(
+        self, action_id: Key, *, audience: Audience = Audience.ANYONE
+    ) -> Callable[[Listener], Listener]:
+        return self._add("options", action_id, audience, self._app.options)
+
+    def event(self, event_type: str | dict[str, Any]) -> Callable[[Listener], Listener]:
+        """Events come from Slack itself, not from a member's click: no audience."""
+        key = event_type if isinstance(event_type, str) else str(event_type.get("type"))
+        self.declared.append(Route("event", key, Audience.ANYONE))
+        return cast(Callable[[Listener], Listener], self._app.event(event_type))
+
+    def command(self, command: str) -> Callable[[Listener], Listener]:
+        """The slash command; its subcommands carry their audience in the CommandRouter."""
+        self.declared.append(Route("command", command, Audience.ANYONE))
+        return cast(Callable[[Listener], Listener], self._app.command(command))
+
+    def _add(
+        self,
+        kind: RouteKind,
+        key: Key,
+        audience: Audience,
+        register: Callable[..., Callable[[Listener], Listener]],
+    ) -> Callable[[Listener], Listener]:
+        self.declared.append(Route(kind, key, audience))
+        if audience is Audience.ANYONE:
+            return register(key)
+        return register(key, middleware=[self._guard(audience)])
+
+    def _guard(self, audience: Audience) -> Callable[..., BoltResponse | None]:
+        def guard(
+            req: BoltRequest, resp: BoltResponse, next: Callable[[], None]
+        ) -> BoltResponse | None:
+            user_id = user_id_of(req.body)
+            if may(self._deps, user_id, audience):
+                next()
+                return resp
+            log.warning("%s refused to %s: %s only", _kind(req.body), user_id, audience.value)
+            return self._refuse(req.body, user_id, audience)
+
+        return guard
+
+    def _refuse(
+        self, body: dict[str, Any], user_id: str | None, audience: Audience
+    ) -> BoltResponse:
+        language = self._language(user_id)
+        text = refusal_text(audience, language)
+        if body.get("type") == "view_submission":
+            block_id = first_input_block(body)
+            if block_id is not None:  # the modal stays open, with the reason under its field
+                return BoltResponse(
+                    status=200, body={"response_action": "errors", "errors": {block_id: text}}
+                )
+        if user_id is not None:
+            threading.Thread(
+                target=self._apology.deliver,
+                args=(body, user_id, lambda: text),
+                name="kyoso-refusal",
+                daemon=True,
+            ).start()
+        return BoltResponse(status=200, body="")
+
+    def _language(self, user_id: str | None) -> Language:
+        try:
+            return self._deps.locales.for_user(user_id)
+        except (SQLAlchemyError, OSError):
+            return self._deps.settings.default_locale
+
+
+def first_input_block(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    for block in (view.get("blocks") if isinstance(view, dict) else None) or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if body.get("type") == "block_actions":
+        actions = body.get("actions") or [{}]
+        return f"action {actions[0].get('action_id', '?')}"
+    if body.get("type") == "view_submission":
+        return f"view {(body.get('view') or {}).get('callback_id', '?')}"
+    return str(body.get("callback_id") or body.get("type") or "request")
