@@ -1,27 +1,43 @@
-"""Composition root: build Kyoso's services and its Bolt app from settings."""
+"""Composition root: build Kyoso's services and its Bolt app from settings; the `kyoso`
+command starts here (`main`) and is handed what it runs."""
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from types import FrameType
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 import handlers
+from bot import cli
+from bot.cli.wiring import Wiring
 from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, make_engine, make_session_factory
-from bot.gateway import build_gateway
+from bot.gateway import admin_client_for, bot_client_for, build_gateway
 from bot.inbox.runtime import EventInbox
 from bot.locale import LocaleResolver
 from bot.services.activity import ActivityRecorder
-from bot.services.mail import MailWorker, SmtpSender
+from bot.services.mail.smtp import SmtpSender
+from bot.services.mail.worker import MailWorker
 from bot.settings import Settings
-from bot.slack_client import make_web_client
 from handlers import intake
 from handlers.command_router import CommandRouter
 from handlers.deps import Deps
+from handlers.web import EVENTS_PATH, HttpServer, build_web_app
+from scheduler.jobs import JOBS, JobContext, JobResult, find_job
+from scheduler.lease import Lease
+from scheduler.runner import LeaderElectedScheduler
 
 
 @dataclass(frozen=True)
@@ -52,16 +68,9 @@ def build_deps(
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
     if client is None:
-        client = make_web_client(
-            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-        )
-    admin_token = settings.slack_admin_user_token
+        client = bot_client_for(settings)
     clock = clock or SystemClock()
-    admin_client = (
-        make_web_client(admin_token.get_secret_value(), settings.slack_api_url)
-        if admin_token is not None
-        else None
-    )
+    admin_client = admin_client_for(settings)
     locales = LocaleResolver(
         client=client, session_factory=session_factory, default=settings.default_locale
     )
@@ -142,3 +151,117 @@ def create_app(
     intake.register(bolt, deps, inbox)
     handlers.register_all(bolt, deps)
     return Kyoso(bolt=bolt, deps=deps, inbox=inbox)
+
+
+# --------------------------------------------------------------------------------------
+# The `kyoso` command: bot.cli parses, explains and exits; what it runs from the layers above
+# bot/ (the server, the job table) is built here and handed to it.
+
+log = logging.getLogger("kyoso")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `kyoso` console script, and `python -m app`."""
+    return cli.main(argv, wiring=WIRING)
+
+
+def _job_context(deps: Deps) -> JobContext:
+    """Jobs see the same Slack client, gateway and mail sender as the listeners."""
+    return JobContext(
+        session_factory=deps.session_factory,
+        clock=deps.clock,
+        mail_sender=deps.mail.sender,
+        client=deps.client,
+        settings=deps.settings,
+        gateway=deps.gateway,
+    )
+
+
+def _run_job(
+    job_id: str, *, settings: Settings, session_factory: SessionFactory, clock: Clock
+) -> JobResult:
+    deps = build_deps(settings, session_factory=session_factory, clock=clock)
+    return find_job(job_id).run(_job_context(deps))
+
+
+@dataclass(frozen=True)
+class _Server:
+    """`kyoso run` once Slack accepted the token: jobs, background work, then requests."""
+
+    kyoso: Kyoso
+
+    def serve(self) -> None:
+        deps = self.kyoso.deps
+        elections = _start_scheduler(deps.settings, _job_context(deps))
+        self.kyoso.start_background_work()
+        # Everything built at start-up lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise stall requests in bursts under load.
+        gc.freeze()
+        try:
+            if deps.settings.socket_mode:
+                _serve_socket_mode(self.kyoso.bolt, deps.settings)
+            else:
+                _serve_http(self.kyoso.bolt, deps)
+        finally:
+            if elections is not None:
+                elections.stop()
+            self.kyoso.close()
+
+
+def _start_server(settings: Settings, *, session_factory: SessionFactory, clock: Clock) -> _Server:
+    return _Server(create_app(settings, session_factory=session_factory, clock=clock))
+
+
+def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedScheduler | None:
+    if not settings.scheduler_enabled:
+        log.info("scheduler disabled by KYOSO_SCHEDULER_ENABLED")
+        return None
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    lease = Lease(session_factory=context.session_factory, clock=context.clock, holder=holder)
+    elections = LeaderElectedScheduler(context=context, lease=lease, timezone=settings.zone)
+    elections.start()
+    return elections
+
+
+def _serve_http(bolt: App, deps: Deps) -> None:
+    settings = deps.settings
+    server = HttpServer(
+        build_web_app(bolt, deps),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.http_threads,
+    )
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping: finishing requests in flight")
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("HTTP mode: listening on %s:%s%s", settings.host, server.port, EVENTS_PATH)
+    server.serve()
+
+
+def _serve_socket_mode(bolt: App, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("Socket Mode: connecting to Slack (no inbound port needed)")
+    handler.connect()  # type: ignore[no-untyped-call]
+    stopping.wait()
+    log.info("stopping: closing the Socket Mode connection")
+    handler.close()  # type: ignore[no-untyped-call]
+
+
+WIRING = Wiring(start_server=_start_server, jobs=JOBS, run_job=_run_job)
+
+if __name__ == "__main__":
+    sys.exit(main())

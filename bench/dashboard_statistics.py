@@ -56,7 +56,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.cli.common import upgrade_database  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.db import SessionFactory, make_engine, make_session_factory  # noqa: E402
-from bot.services import dashboard, statistics  # noqa: E402
+from bot.domain.statistics import Headline  # noqa: E402
+from bot.services.dashboard.queues import queues as queue_summaries  # noqa: E402
+from bot.services.statistics.figures import compute as compute_statistics  # noqa: E402
+from bot.services.statistics.history import history as member_history  # noqa: E402
+from bot.services.statistics.periods import week_key  # noqa: E402
+from bot.services.statistics.snapshots import SNAPSHOT_ACTION, SNAPSHOT_TARGET  # noqa: E402
 from models import (  # noqa: E402
     Application,
     ApplicationSource,
@@ -233,10 +238,10 @@ def seed(session_factory: SessionFactory, *, members: int, channels: int) -> dic
                 {
                     "occurred_at": NOW - timedelta(weeks=w, days=1),
                     "actor": "system",
-                    "action": statistics.SNAPSHOT_ACTION,
-                    "target_type": statistics.SNAPSHOT_TARGET,
-                    "target_id": statistics.week_key(NOW - timedelta(weeks=w, days=1), JST),
-                    "details": statistics.Headline(
+                    "action": SNAPSHOT_ACTION,
+                    "target_type": SNAPSHOT_TARGET,
+                    "target_id": week_key(NOW - timedelta(weeks=w, days=1), JST),
+                    "details": Headline(
                         members - 40 * w, 4_700 - 5 * w, 1_400, 1_360, 35, channels, 40, 3, 7
                     ).to_dict(),
                 }
@@ -289,10 +294,10 @@ def main() -> int:
             "baseline: SELECT count(*) FROM members": lambda s: s.execute(
                 text("SELECT count(*) FROM members")
             ).scalar(),
-            "statistics.compute()": lambda s: statistics.compute(s, now=NOW, zone=JST),
-            "dashboard.queues()": lambda s: dashboard.queues(s, now=NOW, zone=JST),
-            "statistics.history() (26 weeks)": lambda s: statistics.history(
-                s, now=NOW, zone=JST, current=statistics.Headline(0, 0, 0, 0, 0, 0, 0, 0, 0)
+            "statistics.compute()": lambda s: compute_statistics(s, now=NOW, zone=JST),
+            "dashboard.queues()": lambda s: queue_summaries(s, now=NOW, zone=JST),
+            "statistics.history() (26 weeks)": lambda s: member_history(
+                s, now=NOW, zone=JST, current=Headline(0, 0, 0, 0, 0, 0, 0, 0, 0)
             ),
         }
         rounds: list[dict[str, float]] = []
@@ -301,7 +306,7 @@ def main() -> int:
             if round_number:  # the first round warms caches and is not counted
                 rounds.append(figures)
         with session_factory() as session:
-            sample = statistics.compute(session, now=NOW, zone=JST)
+            sample = compute_statistics(session, now=NOW, zone=JST)
         engine.dispose()
 
     medians = {name: stats_math.median(r[name] for r in rounds) for name in tasks}

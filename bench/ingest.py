@@ -265,7 +265,7 @@ def kyoso_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("kyoso")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
+    return [found] if found else [sys.executable, "-m", "app"]
 
 
 def base_env() -> dict[str, str]:

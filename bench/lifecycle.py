@@ -64,8 +64,10 @@ from bot.cli.common import upgrade_database  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.db import SessionFactory, make_engine, make_session_factory  # noqa: E402
 from bot.db import normalise_database_url as normalise  # noqa: E402
-from bot.services import lifecycle  # noqa: E402
-from bot.services.contact_sender import ContactSender, TokenBucket  # noqa: E402
+from bot.gateway import build_gateway  # noqa: E402
+from bot.services.lifecycle.policy import Policy  # noqa: E402
+from bot.services.lifecycle.sweep import daily_sweep  # noqa: E402
+from bot.slack.lifecycle.pacing import TokenBucket  # noqa: E402
 from models import (  # noqa: E402
     AttemptStatus,
     ContactAttempt,
@@ -85,7 +87,7 @@ from tests.support.slack_emulator import SlackEmulator  # noqa: E402
 RESULTS_DIR = REPO / "bench" / "results"
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # a Tuesday, 10:00 JST
 BUDGET_SECONDS = 2.0
-POLICY = lifecycle.Policy()
+POLICY = Policy()
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def reset(session_factory: SessionFactory) -> None:
 def timed_sweep(session_factory: SessionFactory, now: datetime) -> tuple[float, dict[str, int]]:
     started = time.perf_counter()
     with session_factory.begin() as session:
-        result = lifecycle.sweep(session, clock=FixedClock(now), policy=POLICY)
+        result = daily_sweep(session, clock=FixedClock(now), policy=POLICY)
     return time.perf_counter() - started, result.as_dict()
 
 
@@ -341,16 +343,19 @@ def bench_contacts(count: int, *, requested_per_minute: float) -> dict[str, Any]
                     for u in users
                 ],
             )
-            lifecycle.sweep(session, clock=FixedClock(NOW), policy=POLICY)
+            daily_sweep(session, clock=FixedClock(NOW), policy=POLICY)
         emulator.enforce_rate_limit("dnd.info", dnd_limit, window_seconds=WINDOW)
         emulator.enforce_rate_limit("chat.postMessage", post_limit, window_seconds=WINDOW)
         settings = make_settings(emulator.api_url, url)
-        sender = ContactSender(
+        gateway = build_gateway(
+            settings,
+            client=WebClient(token="xoxb-test", base_url=emulator.api_url),
+            admin_client=None,
             session_factory=session_factory,
             clock=FixedClock(NOW),
-            client=WebClient(token="xoxb-test", base_url=emulator.api_url),
-            settings=settings,
-            bucket=TokenBucket(requested_per_minute * TIME_SCALE, burst=1),
+        )
+        sender = gateway.lifecycle.contacts.start(
+            bucket=TokenBucket(requested_per_minute * TIME_SCALE, burst=1)
         )
         started = time.monotonic()
         run = sender.run()

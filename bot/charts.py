@@ -31,8 +31,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from bot.domain.statistics import HistoryPoint, PrefectureCoverage
 from bot.i18n import Language, t
-from bot.services.statistics import HistoryPoint, PrefectureCoverage
 
 FONT_PACKAGE = "japanize_matplotlib"
 FONT_FILE = Path("fonts") / "ipaexg.ttf"

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.db import make_engine, make_session_factory
 from bot.inbox import store
 from bot.manifest import Manifest
-from bot.services.mail import MailError, SmtpSender
+from bot.services.mail.port import MailError
+from bot.services.mail.smtp import SmtpSender
 from bot.settings import Settings
 
 

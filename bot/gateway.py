@@ -13,12 +13,15 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
-from bot.services.channel_slack import ChannelConfig, ChannelSlack
-from bot.services.moderation_actions import CaseAlerts
-from bot.services.review_messages import ReviewMessages
-from bot.services.slack_sync import Deactivator
-from bot.services.welcome_sender import WelcomeSender
 from bot.settings import Settings
+from bot.slack.applications import ApplicationsSlack
+from bot.slack.channels import ChannelsSlack
+from bot.slack.dashboard import DashboardSlack
+from bot.slack.lifecycle import LifecycleSlack
+from bot.slack.moderation import ModerationSlack
+from bot.slack.onboarding import OnboardingSlack
+from bot.slack.wiring import SlackWiring
+from bot.slack_client import make_web_client
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,12 @@ class SlackGateway:
     admin_client: WebClient | None
     locales: LocaleResolver
     # One line per feature: each feature's adapters.
-    applications: ReviewMessages
-    channels: ChannelSlack
-    moderation: CaseAlerts
-    onboarding: WelcomeSender
-    lifecycle: Deactivator
+    applications: ApplicationsSlack
+    channels: ChannelsSlack
+    moderation: ModerationSlack
+    onboarding: OnboardingSlack
+    lifecycle: LifecycleSlack
+    dashboard: DashboardSlack
 
 
 def build_gateway(
@@ -47,41 +51,45 @@ def build_gateway(
         locales = LocaleResolver(
             client=client, session_factory=session_factory, default=settings.default_locale
         )
-    admin_token = settings.slack_admin_user_token
+    wiring = SlackWiring(
+        settings=settings,
+        client=client,
+        admin_client=admin_client,
+        session_factory=session_factory,
+        clock=clock,
+        locales=locales,
+    )
     return SlackGateway(
         client=client,
         admin_client=admin_client,
         locales=locales,
-        applications=ReviewMessages(
-            session_factory=session_factory,
-            client=client,
-            review_channel=settings.review_channel,
-            language=settings.default_locale,
-        ),
-        channels=ChannelSlack(
-            session_factory=session_factory,
-            client=client,
-            clock=clock,
-            config=ChannelConfig.from_settings(settings),
-            language_of=locales.for_user,
-        ),
-        moderation=CaseAlerts(
-            session_factory=session_factory,
-            client=client,
-            review_channel=settings.review_channel,
-            language=settings.default_locale,
-        ),
-        onboarding=WelcomeSender(
-            session_factory=session_factory,
-            clock=clock,
-            client=client,
-            settings=settings,
-            locales=locales,
-        ),
-        lifecycle=Deactivator(
-            bot_client=client,
-            admin_client=admin_client,
-            admin_token=admin_token.get_secret_value() if admin_token is not None else None,
-            scim_url=settings.slack_scim_url,
-        ),
+        applications=ApplicationsSlack.build(wiring),
+        channels=ChannelsSlack.build(wiring),
+        moderation=ModerationSlack.build(wiring),
+        onboarding=OnboardingSlack.build(wiring),
+        lifecycle=LifecycleSlack.build(wiring),
+        dashboard=DashboardSlack(client=client),
+    )
+
+
+def bot_client_for(settings: Settings) -> WebClient:
+    return make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+
+
+def admin_client_for(settings: Settings) -> WebClient | None:
+    """The workspace admin's client, when an admin user token is configured."""
+    token = settings.slack_admin_user_token
+    return make_web_client(token.get_secret_value(), settings.slack_api_url) if token else None
+
+
+def gateway_from_settings(
+    settings: Settings, *, session_factory: SessionFactory, clock: Clock
+) -> SlackGateway:
+    """For a command run outside the server (the CLI): the clients come from the settings."""
+    return build_gateway(
+        settings,
+        client=bot_client_for(settings),
+        admin_client=admin_client_for(settings),
+        session_factory=session_factory,
+        clock=clock,
     )

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.proxies import TrustedProxies
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SCIM_URL = "https://api.slack.com/scim/v2/"
+
+
+CONNECTION_MODE_REQUIRED = "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required"
+
+
+def _init_details(error: ValidationError) -> list[InitErrorDetails]:
+    return [
+        InitErrorDetails(
+            type=detail["type"], loc=detail["loc"], input=detail["input"], ctx=detail.get("ctx", {})
+        )
+        for detail in error.errors()
+    ]
+
+
+def _connection_mode_missing(data: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("connection_mode", CONNECTION_MODE_REQUIRED), loc=(), input=data
+    )
 
 
 def _env(name: str) -> AliasChoices:
@@ -185,11 +212,26 @@ class Settings(CoreSettings):
             raise ValueError("must be a channel ID such as C0123ABCD")
         return value
 
-    @model_validator(mode="after")
-    def _needs_a_connection_mode(self) -> Settings:
-        if self.slack_app_token is None and self.slack_signing_secret is None:
-            raise ValueError("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _needs_a_connection_mode(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Settings]
+    ) -> Settings:
+        """Checked alongside the fields, so that one run names every missing setting."""
+        values = data if isinstance(data, dict) else {}
+        missing = not values.get("SLACK_APP_TOKEN") and not values.get("SLACK_SIGNING_SECRET")
+        try:
+            settings = handler(data)
+        except ValidationError as error:
+            if not missing:
+                raise
+            raise ValidationError.from_exception_data(
+                error.title,
+                [*_init_details(error), _connection_mode_missing(data)],
+            ) from None
+        if settings.slack_app_token is None and settings.slack_signing_secret is None:
+            raise ValueError(CONNECTION_MODE_REQUIRED)
+        return settings
 
     @property
     def proxies(self) -> TrustedProxies:

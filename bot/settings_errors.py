@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from bot.settings import CONNECTION_MODE_REQUIRED
+
 # variable -> (how to get it, in Japanese; in English)
 _HOW_TO_GET: dict[str, tuple[str, str]] = {
     "SLACK_BOT_TOKEN": (
@@ -56,7 +58,7 @@ _HOW_TO_GET: dict[str, tuple[str, str]] = {
     ),
 }
 
-_CONNECTION_MODE = "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is required"
+_CONNECTION_MODE = CONNECTION_MODE_REQUIRED
 
 
 def describe_settings_error(error: ValidationError) -> str:

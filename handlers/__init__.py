@@ -12,7 +12,6 @@ from handlers import (
     errors,
     kyoso_command,
     lifecycle,
-    members,
     moderation,
     onboarding,
 )
@@ -23,7 +22,6 @@ FEATURES = (
     activity,
     kyoso_command,
     dashboard,
-    members,
     onboarding,
     applications,
     moderation,

@@ -1,5 +1,9 @@
 """Members' last activity from what the bot sees: messages, reactions, channel joins and
-profile changes (App Home opens: handlers/dashboard.py). One listener per event type."""
+profile changes (App Home opens: handlers/dashboard). One listener per event type.
+
+The `message` listener also runs moderation's detectors (bot/slack/moderation/detection.py):
+Bolt runs only the first listener that matches an event, and this one is registered first
+because messages are the busiest event."""
 
 from __future__ import annotations
 
@@ -8,52 +12,57 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.services import audit, lifecycle
+from bot.domain.lifecycle import EndReason
+from bot.services import audit
 from bot.services.activity import slack_ts_to_datetime
+from bot.services.lifecycle.deactivation import mark_deactivated
+from handlers.access import routes_for
 from handlers.deps import Deps
-from handlers.moderation import inspect_message
 
 # Subtypes that are a member's own doing; edits, joins and bot posts are not "activity".
 _MEMBER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("message")
+    routes = routes_for(app, deps)
+    detectors = deps.gateway.moderation.detectors
+
+    @routes.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         user = event.get("user")
         if user and not event.get("bot_id") and event.get("subtype") in _MEMBER_SUBTYPES:
             deps.activity.seen(user, slack_ts_to_datetime(event["ts"]), event.get("channel"))
         # Then the detectors (Bolt acked the event before this listener ran): they touch the
         # database only when they find something, or for an edit of a message with a case.
-        inspect_message(deps, body, event)
+        detectors.on_message(body, event)
 
     def seen_at(event: dict[str, Any]) -> datetime:
         ts = event.get("event_ts")
         return slack_ts_to_datetime(ts) if ts else deps.clock.now()
 
-    @app.event("reaction_added")
+    @routes.event("reaction_added")
     def on_reaction(event: dict[str, Any]) -> None:
         if event.get("user"):
             deps.activity.seen(event["user"], seen_at(event))
 
-    @app.event("member_joined_channel")
+    @routes.event("member_joined_channel")
     def on_channel_join(event: dict[str, Any]) -> None:
         if event.get("user"):
             deps.activity.seen(event["user"], seen_at(event))
 
-    @app.event("user_change")
+    @routes.event("user_change")
     def on_user_change(event: dict[str, Any]) -> None:
         user = event.get("user") or {}
         if not user.get("id") or user.get("is_bot"):
             return
         if user.get("deleted"):  # deactivated in Slack: not activity, the end of the account
             with deps.session_factory.begin() as session:
-                lifecycle.mark_deactivated(
+                mark_deactivated(
                     session,
                     clock=deps.clock,
                     slack_user_id=user["id"],
                     actor=audit.SYSTEM_ACTOR,
-                    via=lifecycle.EndReason.DEACTIVATED_IN_SLACK,
+                    via=EndReason.DEACTIVATED_IN_SLACK,
                 )
             return
         deps.activity.seen(user["id"], seen_at(event))  # a profile change is activity

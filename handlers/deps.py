@@ -12,7 +12,7 @@ from bot.gateway import SlackGateway
 from bot.locale import LocaleResolver
 from bot.services import members
 from bot.services.activity import ActivityRecorder
-from bot.services.mail import MailWorker
+from bot.services.mail.worker import MailWorker
 from bot.settings import Settings
 from handlers.command_router import CommandRouter
 from models import Role

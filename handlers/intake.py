@@ -20,7 +20,7 @@ from bot.i18n import t
 from bot.inbox.runtime import EventInbox, InboxUnavailable
 from bot.inbox.store import NewEvent
 from bot.services.events import claim_request
-from handlers import moderation
+from bot.services.moderation.detection import has_durable_effects
 from handlers.deps import Deps
 from handlers.errors import Apology, user_id_of
 
@@ -40,7 +40,10 @@ def register(app: App, deps: Deps, inbox: EventInbox) -> None:
         if body.get("type") != "event_callback" or not body.get("event_id"):
             return next()
         event = _dict(body.get("event"))
-        if event.get("type") == "message" and not moderation.has_durable_effects(deps, event):
+        review_channel = deps.settings.review_channel
+        if event.get("type") == "message" and not has_durable_effects(
+            event, review_channel=review_channel
+        ):
             return next()  # its only effect is activity, kept in memory either way
         try:
             inbox.accept(

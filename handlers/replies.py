@@ -14,3 +14,8 @@ def reply(respond: Callable[..., Any], blocks: Sequence[Block], text: str) -> No
         response_type="ephemeral",
         replace_original=False,
     )
+
+
+def ephemeral(respond: Callable[..., Any], text: str) -> None:
+    """A short ephemeral answer beside the message the member clicked in (kept as it is)."""
+    respond(text=text, response_type="ephemeral", replace_original=False)

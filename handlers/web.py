@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
-from handlers import registration_page
+from handlers import registration
 from handlers.deps import Deps
 from handlers.slack_gate import MAX_BODY_BYTES, Refusal, SlackGate
 
@@ -79,7 +79,7 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
             return jsonify(status="unavailable", database="error"), 503
         return jsonify(status="ok", database="ok"), 200
 
-    registration_page.register(web, deps)
+    registration.register(web, deps)
     return web
 
 
@@ -116,7 +116,7 @@ class HttpServer:
 
     def __init__(self, web: Flask, *, host: str, port: int, threads: int) -> None:
         # waitress would drop X-Forwarded-For itself; KYOSO_TRUSTED_PROXIES decides whom
-        # to believe (handlers/registration_page.py, bot/proxies.py).
+        # to believe (handlers/registration/limits.py, bot/proxies.py).
         server = create_server(
             web,
             host=host,

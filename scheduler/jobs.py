@@ -14,8 +14,11 @@ from bot.db import SessionFactory
 from bot.gateway import SlackGateway, build_gateway
 from bot.inbox import store as inbox_store
 from bot.services.events import prune_processed_events, prune_seen_requests
-from bot.services.mail import MailSender, deliver_pending, prune_outbox
+from bot.services.mail.delivery import deliver_pending
+from bot.services.mail.port import MailSender
+from bot.services.mail.prune import prune_outbox
 from bot.settings import Settings
+from bot.slack.channels import ChannelsSlack
 from scheduler import (
     application_jobs,
     channel_jobs,
@@ -101,27 +104,6 @@ def _deliver_emails(ctx: JobContext) -> JobResult:
 NO_SLACK = {"skipped": "no Slack client in this context"}
 
 
-def _needs_slack(
-    run: Callable[..., Mapping[str, Any]], *, with_clock: bool = True
-) -> Callable[[JobContext], JobResult]:
-    """A job that talks to Slack: skipped where the context has no client or settings."""
-
-    def job(ctx: JobContext) -> JobResult:
-        if ctx.client is None or ctx.settings is None:
-            return dict(NO_SLACK)
-        extra: dict[str, Any] = {"clock": ctx.clock} if with_clock else {}
-        return dict(
-            run(
-                session_factory=ctx.session_factory,
-                client=ctx.client,
-                settings=ctx.settings,
-                **extra,
-            )
-        )
-
-    return job
-
-
 def _imported_when_run(module: str, name: str) -> Callable[..., Mapping[str, Any]]:
     """For jobs whose module is heavy to import (the weekly report loads matplotlib)."""
 
@@ -132,46 +114,54 @@ def _imported_when_run(module: str, name: str) -> Callable[..., Mapping[str, Any
     return run
 
 
+def _weekly_report(ctx: JobContext) -> JobResult:
+    if ctx.gateway is None or ctx.settings is None:
+        return dict(NO_SLACK)
+    run = _imported_when_run("scheduler.report_jobs", "weekly_report")
+    return dict(
+        run(
+            session_factory=ctx.session_factory,
+            clock=ctx.clock,
+            settings=ctx.settings,
+            slack=ctx.gateway.dashboard,
+        )
+    )
+
+
 def _onboarding_dms(send: Callable[..., JobResult]) -> Callable[[JobContext], JobResult]:
     def run(ctx: JobContext) -> JobResult:
-        if ctx.client is None or ctx.settings is None:
+        if ctx.gateway is None:
             return dict(NO_SLACK)
-        messenger = onboarding_jobs.Messenger(
-            client=ctx.client, settings=ctx.settings, session_factory=ctx.session_factory
-        )
+        messenger = ctx.gateway.onboarding.dms.messenger()  # paced and counted per run
         return send(session_factory=ctx.session_factory, clock=ctx.clock, messenger=messenger)
 
     return run
 
 
-# The lifecycle's database work runs without Slack too; Slack only adds its summary line.
-def _lifecycle_sweep(ctx: JobContext) -> JobResult:
-    return lifecycle_jobs.sweep(
+def _onboarding_welcomes(ctx: JobContext) -> JobResult:
+    if ctx.gateway is None:
+        return dict(NO_SLACK)
+    return ctx.gateway.onboarding.welcome.run()
+
+
+def _onboarding_stuck_report(ctx: JobContext) -> JobResult:
+    if ctx.gateway is None or ctx.settings is None:
+        return dict(NO_SLACK)
+    return onboarding_jobs.report_stuck(
         session_factory=ctx.session_factory,
         clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
+        zone=ctx.settings.zone,
+        notices=ctx.gateway.onboarding.notices,
     )
 
 
-def _lifecycle_access_logs(ctx: JobContext) -> JobResult:
-    if ctx.settings is None:
-        return {"skipped": "no settings in this context"}
-    return lifecycle_jobs.import_logins(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        settings=ctx.settings,
-        client=ctx.client,
-    )
+def _channels(run: Callable[[ChannelsSlack], JobResult]) -> Callable[[JobContext], JobResult]:
+    def job(ctx: JobContext) -> JobResult:
+        if ctx.gateway is None:
+            return dict(NO_SLACK)
+        return run(ctx.gateway.channels)
 
-
-def _lifecycle_retention(ctx: JobContext) -> JobResult:
-    return lifecycle_jobs.retention(
-        session_factory=ctx.session_factory,
-        clock=ctx.clock,
-        client=ctx.client,
-        settings=ctx.settings,
-    )
+    return job
 
 
 JOBS: tuple[JobSpec, ...] = (
@@ -197,27 +187,27 @@ JOBS: tuple[JobSpec, ...] = (
         id="applications-remind-pending",
         description="Remind the secretariat of applications waiting over 2 business days",
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "15"},
-        run=_needs_slack(application_jobs.remind_pending),
+        run=application_jobs.remind_pending,
     ),
     JobSpec(
         id="applications-post-unposted",
         description="Post applications that never reached the review channel",
         cron={"minute": "*/10"},
-        run=_needs_slack(application_jobs.post_unposted, with_clock=False),
+        run=application_jobs.post_unposted,
     ),
     JobSpec(
         id="applications-invites",
         description="Invite approved applicants Slack could not invite at approval (busy, "
         "down); the approval email follows the outcome",
         cron={"minute": "*/10"},
-        run=_needs_slack(application_jobs.invite_approved),
+        run=application_jobs.invite_approved,
     ),
     JobSpec(
         id="onboarding-welcomes",
         description="Welcome DMs Slack did not take when members joined (busy, down, token "
         "refused), exactly once",
         cron={"minute": "*/5"},
-        run=_needs_slack(onboarding_jobs.welcome_missed),
+        run=_onboarding_welcomes,
     ),
     JobSpec(
         id="onboarding-rules-ask-again",
@@ -241,87 +231,87 @@ JOBS: tuple[JobSpec, ...] = (
         id="onboarding-stuck-report",
         description="List members who have not accepted the rules after 3 business days",
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "30"},
-        run=_needs_slack(onboarding_jobs.report_stuck),
+        run=_onboarding_stuck_report,
     ),
     JobSpec(
         id="moderation-edit-follow-ups",
         description="Tell the secretariat when an author's edit deadline passes (once per request)",
         cron={"minute": "*/15"},
-        run=_needs_slack(moderation_jobs.follow_up_edit_requests),
+        run=moderation_jobs.follow_up_edit_requests,
     ),
     JobSpec(
         id="moderation-post-unposted",
         description="Post moderation cases that never reached the review channel",
         cron={"minute": "*/10"},
-        run=_needs_slack(moderation_jobs.post_unposted, with_clock=False),
+        run=moderation_jobs.post_unposted,
     ),
     JobSpec(
         id="weekly-report",
         description="Weekly figures and charts to the review channel (Monday 9:00; retried hourly "
         "until posted)",
         cron={"day_of_week": "mon", "hour": "9-17", "minute": "0"},
-        run=_needs_slack(_imported_when_run("scheduler.report_jobs", "weekly_report")),
+        run=_weekly_report,
     ),
     JobSpec(
         id="channels-sync",
         description="Bring every public channel into the registry (conversations.list, paced "
         "for Tier 2)",
         cron={"hour": "4", "minute": "15"},
-        run=_needs_slack(channel_jobs.sync_registry),
+        run=_channels(channel_jobs.sync_registry),
     ),
     JobSpec(
         id="channels-dormancy",
         description="Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; "
         "remind once; list for archiving",
         cron={"day_of_week": "mon", "hour": "10", "minute": "30"},
-        run=_needs_slack(channel_jobs.dormancy_round),
+        run=_channels(channel_jobs.dormancy_round),
     ),
     JobSpec(
         id="channels-catch-up",
         description="Post unposted channel requests; finish provisioning stopped by a passing "
         "error",
         cron={"minute": "*/15"},
-        run=_needs_slack(channel_jobs.catch_up_requests),
+        run=_channels(channel_jobs.catch_up_requests),
     ),
     JobSpec(
         id="inactivity-sweep",
         description="Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered "
         "ones; flag the unanswered (set-based)",
         cron={"hour": "8", "minute": "30"},
-        run=_lifecycle_sweep,
+        run=lifecycle_jobs.sweep,
     ),
     JobSpec(
         id="lifecycle-contacts",
         description="Send due inactivity DMs and emails: business hours, not in do-not-disturb, "
         "paced (KYOSO_CONTACTS_PER_MINUTE)",
         cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "5"},
-        run=_needs_slack(lifecycle_jobs.send_contacts),
+        run=lifecycle_jobs.send_contacts,
     ),
     JobSpec(
         id="lifecycle-users-sync",
         description="users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts "
         "deactivated in Slack",
         cron={"hour": "5", "minute": "0"},
-        run=_needs_slack(lifecycle_jobs.sync_users),
+        run=lifecycle_jobs.sync_users,
     ),
     JobSpec(
         id="lifecycle-access-logs",
         description="Last logins from team.accessLogs (paid plans, admin token; skipped quietly "
         "otherwise)",
         cron={"hour": "5", "minute": "30"},
-        run=_lifecycle_access_logs,
+        run=lifecycle_jobs.import_logins,
     ),
     JobSpec(
         id="lifecycle-weekly-summary",
         description="Flagged accounts with approve and restore buttons in the review channel",
         cron={"day_of_week": "mon", "hour": "9", "minute": "45"},
-        run=_needs_slack(lifecycle_jobs.weekly_summary, with_clock=False),
+        run=lifecycle_jobs.weekly_summary,
     ),
     JobSpec(
         id="lifecycle-retention",
         description="Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
         cron={"hour": "3", "minute": "50"},
-        run=_lifecycle_retention,
+        run=lifecycle_jobs.retention,
     ),
 )
 

@@ -1,64 +1,58 @@
 """Scheduled work on moderation cases: follow up edit requests whose deadline passed, and
-post alerts that never reached the review channel."""
+post alerts that never reached the review channel.
+
+Each job talks to Slack through the gateway's moderation adapters (ctx.gateway) and skips
+itself where the context has none."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
+from bot.services.moderation import cases, decisions
+from bot.slack.moderation.calls import UNDELIVERED
+from bot.slack_errors import error_code
 
-from bot.clock import Clock
-from bot.db import SessionFactory
-from bot.services import moderation
-from bot.services.moderation_actions import UNDELIVERED, CaseAlerts, slack_error
-from bot.settings import Settings
+if TYPE_CHECKING:
+    from scheduler.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
-
-def _alerts(session_factory: SessionFactory, client: WebClient, settings: Settings) -> CaseAlerts:
-    return CaseAlerts(
-        session_factory=session_factory,
-        client=client,
-        review_channel=settings.review_channel,
-        language=settings.default_locale,
-    )
+NO_SLACK = {"skipped": "no Slack client in this context"}
 
 
-def follow_up_edit_requests(
-    *, session_factory: SessionFactory, clock: Clock, client: WebClient, settings: Settings
-) -> dict[str, int]:
+def follow_up_edit_requests(ctx: JobContext) -> dict[str, Any]:
     """Each edit request past its deadline, once: a reply under its alert saying whether the
     author edited or deleted the message, and the alert updated (its buttons stay)."""
-    with session_factory.begin() as session:
+    if ctx.gateway is None:
+        return dict(NO_SLACK)
+    with ctx.session_factory.begin() as session:
         # Marked in this transaction, before anyone is told: a crash never repeats it.
-        due = moderation.take_overdue_edit_requests(session, clock=clock)
-        changes = {
-            public_id: moderation.author_changes_since_edit_request(session, public_id)
-            for public_id in due
-        }
-    alerts = _alerts(session_factory, client, settings)
+        due = decisions.overdue_edit_requests(session, clock=ctx.clock)
+    alerts = ctx.gateway.moderation.alerts
     done = failed = 0
-    for public_id in due:
+    for public_id, changes in due.items():
         try:
-            alerts.follow_up(public_id, changes[public_id])
+            alerts.follow_up(public_id, changes)
             done += 1
         except UNDELIVERED as exc:
             failed += 1
-            log.warning("follow-up of case %s not posted: %s", public_id, slack_error(exc))
+            log.warning("follow-up of case %s not posted: %s", public_id, error_code(exc))
     return {"followed_up": done, "failed": failed}
 
 
-def post_unposted(
-    *, session_factory: SessionFactory, client: WebClient, settings: Settings
-) -> dict[str, int]:
+def post_unposted(ctx: JobContext) -> dict[str, Any]:
     """Post open cases whose alert never reached the review channel (Slack was down, say)."""
-    alerts = _alerts(session_factory, client, settings)
+    if ctx.gateway is None:
+        return dict(NO_SLACK)
+    with ctx.session_factory() as session:
+        waiting = cases.unposted(session)
+    alerts = ctx.gateway.moderation.alerts
     posted = failed = 0
-    for public_id in alerts.unposted():
+    for public_id in waiting:
         try:
             posted += alerts.post(public_id)
         except UNDELIVERED as exc:
             failed += 1
-            log.warning("case %s still not posted: %s", public_id, slack_error(exc))
+            log.warning("case %s still not posted: %s", public_id, error_code(exc))
     return {"posted": posted, "failed": failed}

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db import SessionFactory
-from bot.services import application_import as importer
-from bot.services.application_import import Column, FileProblem, ImportFileError
+from bot.services.applications import import_columns
+from bot.services.applications.import_columns import Column
+from bot.services.applications.import_file import FileProblem, ImportFileError, read_csv
 from models import Application, ApplicationSource, AuditEntry, OutboundEmail
 from tests.support.kyoso_server import SIGNING_SECRET
 from tests.support.slack_emulator import SlackEmulator
@@ -77,7 +78,7 @@ def _result_lines(out: str) -> dict[int, str]:
 
 
 def test_a_google_forms_export_in_utf8_with_bom() -> None:
-    csv_file = importer.read_csv(GOOGLE_FORMS_BOM.read_bytes())
+    csv_file = read_csv(GOOGLE_FORMS_BOM.read_bytes())
     assert csv_file.encoding == "utf-8-sig"
     assert set(csv_file.columns) == {
         Column.NAME,
@@ -96,7 +97,7 @@ def test_a_google_forms_export_in_utf8_with_bom() -> None:
 
 
 def test_an_excel_export_in_cp932() -> None:
-    csv_file = importer.read_csv(EXCEL_CP932.read_bytes())
+    csv_file = read_csv(EXCEL_CP932.read_bytes())
     assert csv_file.encoding == "cp932"  # 髙 and ① are not in plain Shift_JIS
     first = csv_file.rows[0]
     assert csv_file.value(first, Column.NAME) == "髙橋 花子"
@@ -106,10 +107,10 @@ def test_an_excel_export_in_cp932() -> None:
 
 def test_other_encodings_and_delimiters() -> None:
     text = "Name\tE-mail Address\tOrganization Code\r\n山田 花子\thanako@city.sapporo.lg.jp\t011002\r\n"
-    csv_file = importer.read_csv(b"\xff\xfe" + text.encode("utf-16-le"))  # Excel "Unicode text"
+    csv_file = read_csv(b"\xff\xfe" + text.encode("utf-16-le"))  # Excel "Unicode text"
     assert (csv_file.encoding, csv_file.delimiter) == ("utf-16", "\t")
     assert csv_file.value(csv_file.rows[0], Column.ORGANISATION_CODE) == "011002"
-    plain = importer.read_csv(b"email,name\r\na@b.lg.jp,x\r\n")
+    plain = read_csv(b"email,name\r\na@b.lg.jp,x\r\n")
     assert plain.encoding == "utf-8"
 
 
@@ -130,8 +131,8 @@ def test_other_encodings_and_delimiters() -> None:
     ],
 )
 def test_header_aliases(header: str, column: Column) -> None:
-    assert importer.HEADER_ALIASES[column]
-    assert importer.header_key(header) in importer.HEADER_ALIASES[column]
+    assert import_columns.HEADER_ALIASES[column]
+    assert import_columns.header_key(header) in import_columns.HEADER_ALIASES[column]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_header_aliases(header: str, column: Column) -> None:
     ],
 )
 def test_agreement_answers(answer: str, yes: bool) -> None:
-    assert importer.agreed(answer) is yes
+    assert import_columns.agreed(answer) is yes
 
 
 @pytest.mark.parametrize(
@@ -172,7 +173,7 @@ def test_agreement_answers(answer: str, yes: bool) -> None:
 )
 def test_files_that_cannot_be_imported(data: bytes, problem: FileProblem) -> None:
     with pytest.raises(ImportFileError) as raised:
-        importer.read_csv(data)
+        read_csv(data)
     assert raised.value.problem is problem
     for language in ("ja", "en"):
         assert raised.value.message(language)  # formats with its params

@@ -12,10 +12,9 @@ from slack_sdk import WebClient
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory
-from bot.services import applications
-from bot.services.applications import ApplicationForm
-from bot.services.review_messages import ReviewMessages
+from bot.eligibility.directory import OrganisationDirectory
+from bot.services.applications import submission
+from bot.services.applications.submission import ApplicationForm
 from bot.settings import Settings
 from models import ApplicationSource
 from scheduler.jobs import JobContext, find_job
@@ -37,7 +36,7 @@ def client(emulator: SlackEmulator) -> Iterator[WebClient]:
 
 def _submit(session_factory: SessionFactory, clock: FixedClock, email: str, name: str) -> str:
     with session_factory.begin() as session:
-        return applications.submit(
+        return submission.submit(
             session,
             clock=clock,
             directory=OrganisationDirectory.from_master_data(),
@@ -59,10 +58,11 @@ def test_overdue_applications_are_reminded_once_per_business_day(
     clock = FixedClock(datetime(2026, 11, 20, 16, 0, tzinfo=JST))  # a Friday
     posted = _submit(session_factory, clock, "a@city.sapporo.lg.jp", "山田 太郎")
     _submit(session_factory, clock, "b@city.sapporo.lg.jp", "佐藤 <花子>")
-    ReviewMessages(
-        session_factory=session_factory, client=client, review_channel="C0REVIEW", language="ja"
-    ).post(posted)
-    ctx = JobContext(session_factory=session_factory, clock=clock, client=client, settings=settings)
+    ctx = JobContext.with_slack(
+        session_factory=session_factory, clock=clock, client=client, settings=settings
+    )
+    assert ctx.gateway is not None
+    ctx.gateway.applications.review.post(posted)
 
     clock.set(datetime(2026, 11, 23, 9, 15, tzinfo=JST))  # 勤労感謝の日
     assert _run("applications-remind-pending", ctx) == {"skipped": "not a business day"}
@@ -87,7 +87,9 @@ def test_unposted_applications_are_posted_once(
     clock: FixedClock,
 ) -> None:
     _submit(session_factory, clock, "c@city.sapporo.lg.jp", "鈴木 一郎")
-    ctx = JobContext(session_factory=session_factory, clock=clock, client=client, settings=settings)
+    ctx = JobContext.with_slack(
+        session_factory=session_factory, clock=clock, client=client, settings=settings
+    )
     emulator.server_error("chat.postMessage", status=503, times=10)  # Slack is down
     assert _run("applications-post-unposted", ctx) == {"posted": 0, "failed": 1}
     emulator.clear_faults()

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory
-from bot.services import applications
-from bot.services.applications import ApplicationForm
+from bot.eligibility.directory import OrganisationDirectory
+from bot.services.applications import decisions, reminders, submission
+from bot.services.applications.submission import ApplicationForm
 from models import ApplicationSource
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -17,7 +17,7 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def _submit(session_factory: SessionFactory, clock: FixedClock, email: str) -> str:
     with session_factory.begin() as session:
-        return applications.submit(
+        return submission.submit(
             session,
             clock=clock,
             directory=OrganisationDirectory.from_master_data(),
@@ -29,8 +29,8 @@ def _submit(session_factory: SessionFactory, clock: FixedClock, email: str) -> s
 def _overdue(session_factory: SessionFactory, clock: FixedClock) -> list[tuple[str, int]]:
     with session_factory() as session:
         return [
-            (o.application.public_id, o.business_days)
-            for o in applications.overdue_for_reminder(session, clock=clock, zone=JST)
+            (o.public_id, o.business_days)
+            for o in reminders.overdue_for_reminder(session, clock=clock, zone=JST)
         ]
 
 
@@ -51,8 +51,8 @@ def test_reminded_once_a_day_and_never_after_a_decision(session_factory: Session
     clock.set(datetime(2026, 12, 3, 9, 30, tzinfo=JST))
     assert sorted(_overdue(session_factory, clock)) == sorted([(reminded, 2), (decided, 2)])
     with session_factory.begin() as session:
-        applications.mark_reminded(session, clock=clock, public_ids=[reminded])
-        applications.approve(session, clock=clock, public_id=decided, actor="U0SEC")
+        reminders.mark_reminded(session, clock=clock, public_ids=[reminded])
+        decisions.approve(session, clock=clock, public_id=decided, actor="U0SEC")
     assert _overdue(session_factory, clock) == []
     clock.set(datetime(2026, 12, 4, 9, 30, tzinfo=JST))
     assert _overdue(session_factory, clock) == [(reminded, 3)]

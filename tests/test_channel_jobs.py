@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import channels as svc
+from bot.domain.channels import RequestForm, SlackChannel
 from bot.services import members
-from bot.services.channel_slack import Pacer
+from bot.services.channels import dormancy, facilitation, registry, requests
 from bot.settings import Settings
+from bot.slack.channels import ChannelsSlack
+from bot.slack.channels.base import Pacer
 from models import (
     AuditEntry,
     Channel,
@@ -73,10 +75,7 @@ def test_sync_pages_1000_channels_with_cursors_within_tier_2(
     )
     started = time.monotonic()
     result = channel_jobs.sync_registry(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+        _channels(session_factory, clock, client, settings),
         page_size=50,
         pace_seconds=WINDOW / TIER2_PER_MINUTE * 1.1,
     )
@@ -103,16 +102,13 @@ def test_sync_pages_1000_channels_with_cursors_within_tier_2(
         gone = next(c for c in emulator.state.channels.values() if c["name"] == "デジ_pj_0001")
         del emulator.state.channels[gone["id"]]
     again = channel_jobs.sync_registry(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+        _channels(session_factory, clock, client, settings),
         page_size=200,
         pace_seconds=WINDOW / TIER2_PER_MINUTE * 1.1,
     )
     assert again["missing"] == 1 and "new" not in again and again["pages"] == 6
     with session_factory() as session:
-        assert svc.get_channel(session, gone["id"]).status is ChannelStatus.ARCHIVED
+        assert registry.get_channel(session, gone["id"]).status is ChannelStatus.ARCHIVED
         synced = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "channels.synced")
         ).all()
@@ -158,10 +154,7 @@ def test_sync_stops_cleanly_on_a_slack_error(
         emulator.add_channel(f"c{i}")
     emulator.fail("conversations.list", "internal_error", times=5)
     result = channel_jobs.sync_registry(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+        _channels(session_factory, clock, client, settings),
         page_size=10,
         pace_seconds=0,
     )
@@ -177,10 +170,10 @@ def _channel(
     session_factory: SessionFactory, clock: FixedClock, channel_id: str, name: str, **kw: object
 ) -> None:
     with session_factory.begin() as session:
-        svc.apply_slack_channel(
+        registry.apply_slack_channel(
             session,
             clock=clock,
-            slack_channel=svc.SlackChannel(
+            slack_channel=SlackChannel(
                 id=channel_id, name=name, created=clock.now() - timedelta(days=365), **kw
             ),
         )
@@ -199,10 +192,7 @@ def _round(
 ) -> dict[str, object]:
     """The weekly job's function, unpaced for the test."""
     return channel_jobs.dormancy_round(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+        _channels(session_factory, clock, client, settings),
         history_pace_seconds=0,
         users_pace_seconds=0,
     )
@@ -211,9 +201,18 @@ def _round(
 def _ctx(
     session_factory: SessionFactory, clock: FixedClock, client: WebClient, settings: Settings
 ) -> JobContext:
-    return JobContext(
+    return JobContext.with_slack(
         session_factory=session_factory, clock=clock, client=client, settings=settings
     )
+
+
+def _channels(
+    session_factory: SessionFactory, clock: FixedClock, client: WebClient, settings: Settings
+) -> ChannelsSlack:
+    """The channel adapters, as the composition root builds them."""
+    gateway = _ctx(session_factory, clock, client, settings).gateway
+    assert gateway is not None
+    return gateway.channels
 
 
 def test_unknown_activity_falls_back_to_history_and_joins_when_needed(
@@ -239,16 +238,13 @@ def test_unknown_activity_falls_back_to_history_and_joins_when_needed(
     _channel(session_factory, clock, "C0OLD", "デジ_all_静か")
     _channel(session_factory, clock, "C0NEW", "デジ_all_最近")
     result = channel_jobs.dormancy_round(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+        _channels(session_factory, clock, client, settings),
         history_pace_seconds=0.01,
     )
     assert result["history_checked"] == 2 and result["asked"] == 1
     assert len(emulator.calls_to("conversations.join")) == 2  # not a member: joined to read
     with session_factory() as session:
-        recent = svc.get_channel(session, "C0NEW")
+        recent = registry.get_channel(session, "C0NEW")
         assert recent.last_activity_at is not None
         reviews = session.scalars(select(DormancyReview)).all()
     assert [svc_channel_id(session_factory, r.channel_id) for r in reviews] == ["C0OLD"]
@@ -276,11 +272,11 @@ def test_end_date_kept_channels_and_protected_channels(
     _channel(session_factory, clock, "C0REVIEW", "事務局レビュー")
     with session_factory.begin() as session:
         for channel_id in ("C0ENDED", "C0GEN", "C0REVIEW"):
-            svc.record_activity(
+            dormancy.record_activity(
                 session, slack_channel_id=channel_id, at=clock.now() - timedelta(days=400)
             )
-        svc.get_channel(session, "C0ENDED").end_date = today - timedelta(days=1)
-        svc.get_channel(session, "C0ENDED").last_activity_at = clock.now()
+        registry.get_channel(session, "C0ENDED").end_date = today - timedelta(days=1)
+        registry.get_channel(session, "C0ENDED").last_activity_at = clock.now()
     ctx = _ctx(session_factory, clock, client, settings)
     first = find_job("channels-dormancy").run(ctx)
     assert first["asked"] == 1  # the ended channel only: never general nor Kyoso's own
@@ -291,7 +287,7 @@ def test_end_date_kept_channels_and_protected_channels(
     # Kept by the secretariat: not asked again within the period.
     _secretary(session_factory, clock)
     with session_factory.begin() as session:
-        svc.decide_review(session, clock=clock, review_id=review.id, actor="U0SEC", keep=True)
+        dormancy.decide_review(session, clock=clock, review_id=review.id, actor="U0SEC", keep=True)
     clock.advance(timedelta(days=7))
     assert find_job("channels-dormancy").run(ctx).get("asked", 0) == 0
     clock.advance(timedelta(days=settings.dormant_days))
@@ -308,7 +304,9 @@ def test_cant_archive_required_is_explained_and_never_asked_again(
     emulator.add_channel("デジ_all_必須", channel_id="C0REQ", members=[emulator.bot_user_id])
     _channel(session_factory, clock, "C0REQ", "デジ_all_必須")
     with session_factory.begin() as session:
-        svc.record_activity(session, slack_channel_id="C0REQ", at=clock.now() - timedelta(days=200))
+        dormancy.record_activity(
+            session, slack_channel_id="C0REQ", at=clock.now() - timedelta(days=200)
+        )
     ctx = _ctx(session_factory, clock, client, settings)
     job = find_job("channels-dormancy")
     job.run(ctx)
@@ -316,18 +314,16 @@ def test_cant_archive_required_is_explained_and_never_asked_again(
     job.run(ctx)
     clock.advance(timedelta(days=7))
     assert job.run(ctx)["listed"] == 1
-    slack = channel_jobs.channel_slack(
-        session_factory=session_factory, clock=clock, client=client, settings=settings
-    )
+    answers = _channels(session_factory, clock, client, settings).answers
     with session_factory() as session:
         review_id = session.scalars(select(DormancyReview.id)).one()
     emulator.fail("conversations.archive", "cant_archive_required")
-    result = slack.archive_listed(review_id, "U0SEC")
+    result = answers.archive_listed(review_id, "U0SEC")
     assert (result.status, result.error) == ("refused", "cant_archive_required")
-    assert slack.archive_listed(review_id, "U0SEC").status == "decided"
+    assert answers.archive_listed(review_id, "U0SEC").status == "decided"
     with session_factory() as session:
         assert session.get(DormancyReview, review_id).outcome is DormancyOutcome.KEEP  # type: ignore[union-attr]
-        assert "C0REQ" in svc.protected_channel_ids(session, ())
+        assert "C0REQ" in dormancy.protected_channel_ids(session, ())
     clock.advance(timedelta(days=400))
     assert job.run(ctx).get("asked", 0) == 0
 
@@ -344,7 +340,7 @@ def test_deleted_facilitators_are_reported_once_and_the_secretariat_asked(
     _channel(session_factory, clock, "C0PJ", "デジ_pj_放置")
     _secretary(session_factory, clock)
     with session_factory.begin() as session:
-        svc.update_channel(
+        facilitation.update_channel(
             session,
             clock=clock,
             slack_channel_id="C0PJ",
@@ -354,7 +350,9 @@ def test_deleted_facilitators_are_reported_once_and_the_secretariat_asked(
             end_date=date(2099, 1, 1),
         )
         members.find(session, "U0QUIT").status = MemberStatus.DELETED  # type: ignore[union-attr]
-        svc.record_activity(session, slack_channel_id="C0PJ", at=clock.now() - timedelta(days=100))
+        dormancy.record_activity(
+            session, slack_channel_id="C0PJ", at=clock.now() - timedelta(days=100)
+        )
     ctx = _ctx(session_factory, clock, client, settings)
     result = find_job("channels-dormancy").run(ctx)
     assert result["asked"] == 1 and result["left_reported"] == 1
@@ -372,11 +370,11 @@ def test_catch_up_posts_requests_that_never_reached_the_review_channel(
     settings: Settings,
 ) -> None:
     with session_factory.begin() as session:
-        svc.submit_request(
+        requests.submit_request(
             session,
             clock=clock,
             requester="U0REQ",
-            form=svc.RequestForm(
+            form=RequestForm(
                 category=ChannelCategory.ALL,
                 suffix="雑談",
                 purpose="雑談",

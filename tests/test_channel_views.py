@@ -8,16 +8,32 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.channel_names import Likeness
+from bot.domain.channels import (
+    LIST_PAGE_SIZE,
+    DormantItem,
+    HistoryLine,
+    Listed,
+    ListingPage,
+    RequestDraft,
+    RequestItem,
+    Similar,
+    Step,
+)
 from bot.i18n import LANGUAGES, Language
-from bot.services.channels import Listed, Similar, Step
-from bot.views import channels as views
+from bot.views.channels import dormancy as dormancy_views
+from bot.views.channels import facilitation as facilitation_views
+from bot.views.channels import listing as listing_views
+from bot.views.channels import provisioning as provisioning_views
+from bot.views.channels import requests as request_views
+from bot.views.channels import review as review_views
+from bot.views.channels.metadata import RequestModalMetadata
 from models import ChannelCategory
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 LONG = "とても長い説明<&>" * 200
 
 
-def _item(status: str, **kw: object) -> views.RequestItem:
+def _item(status: str, **kw: object) -> RequestItem:
     values: dict[str, object] = {
         "public_id": "abc123",
         "requester": "U0REQ",
@@ -34,7 +50,7 @@ def _item(status: str, **kw: object) -> views.RequestItem:
         "similar": (Similar("デジ_pj_こそだて", Likeness.VARIANT, "C0KOSO"),),
     }
     values.update(kw)
-    return views.RequestItem(**values)  # type: ignore[arg-type]
+    return RequestItem(**values)  # type: ignore[arg-type]
 
 
 def _check(blocks: list[object], limit: int = 50) -> str:
@@ -48,11 +64,11 @@ def _check(blocks: list[object], limit: int = 50) -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_modals_render(language: Language) -> None:
-    modal = views.request_modal(
+    modal = request_views.request_modal(
         language,
         organisations=[(i, "省庁" * 40) for i in range(120)],
         prefectures=["北海道", "沖縄県"],
-        draft=views.RequestDraft(
+        draft=RequestDraft(
             category=ChannelCategory.RE,
             suffix="北海道",
             prefecture="北海道",
@@ -63,10 +79,12 @@ def test_modals_render(language: Language) -> None:
     )
     data = modal.to_dict()
     assert len(data["title"]["text"]) <= 24 and len(data["blocks"]) <= 100
-    assert views.ModalMetadata.load(data["private_metadata"], "ja").public_id == "abc"
+    assert RequestModalMetadata.load(data["private_metadata"]).public_id == "abc"
     for kind in ("return", "reject"):
-        views.decision_modal(callback_id="x", public_id="p", language=language, kind=kind).to_dict()
-    views.edit_modal(
+        review_views.decision_modal(
+            callback_id="x", public_id="p", language=language, kind=kind
+        ).to_dict()
+    facilitation_views.edit_modal(
         slack_channel_id="C1",
         name="デジ_pj_x",
         purpose=None,
@@ -74,43 +92,49 @@ def test_modals_render(language: Language) -> None:
         end_date=None,
         language=language,
     ).to_dict()
-    views.point_modal(channel_id="C1", message_ts="1.0", author="U1", language=language).to_dict()
+    facilitation_views.point_modal(
+        channel_id="C1", message_ts="1.0", author="U1", language=language
+    ).to_dict()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_review_messages_for_every_state(language: Language) -> None:
-    history = [views.HistoryLine("returned", "U0SEC", NOW, LONG)] * 3
+    history = [HistoryLine("returned", "U0SEC", NOW, LONG)] * 3
     for status in ("pending", "returned", "rejected"):
-        _check(views.review_blocks(_item(status), language, history=history))
+        _check(review_views.review_blocks(_item(status), language, history=history))
     failing = _item(
         "approved",
         done=frozenset({Step.CREATE}),
         failure=("purpose", "name_taken"),
         slack_channel_id="C0NEW",
     )
-    shown = _check(views.review_blocks(failing, language))
+    shown = _check(review_views.review_blocks(failing, language))
     assert "channel_retry" in shown
-    for error in [*sorted(views.EXPLAINED_ERRORS), "weird_error"]:
-        assert views.failure_text("create", error, "デジ_pj_x", language)
+    for error in [*sorted(review_views.EXPLAINED_ERRORS), "weird_error"]:
+        assert review_views.failure_text("create", error, "デジ_pj_x", language)
     done = _item("provisioned", done=frozenset(Step), slack_channel_id="C0NEW")
-    assert "<#C0NEW>" in _check(views.review_blocks(done, language))
+    assert "<#C0NEW>" in _check(review_views.review_blocks(done, language))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_messages_render(language: Language) -> None:
     for kind in ("approved", "returned", "rejected", "provisioned"):
         _check(
-            views.decision_dm_blocks(
+            request_views.decision_dm_blocks(
                 kind, public_id="p", name="n", language=language, reason=LONG, slack_channel_id="C1"
             )
         )
-    _check(views.welcome_blocks(purpose=LONG, facilitators=(), requester="U1", language=language))
     _check(
-        views.announcement_blocks(
+        provisioning_views.welcome_blocks(
+            purpose=LONG, facilitators=(), requester="U1", language=language
+        )
+    )
+    _check(
+        provisioning_views.announcement_blocks(
             slack_channel_id="C1", category=ChannelCategory.ALL, purpose=LONG, language=language
         )
     )
-    topic = views.topic_text(
+    topic = provisioning_views.topic_text(
         category=ChannelCategory.PJ,
         organisation="組織" * 200,
         end_date=date(2027, 1, 1),
@@ -118,16 +142,16 @@ def test_messages_render(language: Language) -> None:
     )
     assert len(topic) <= 250
     similar = [Similar(f"n{i}", Likeness.CLOSE, f"C{i}") for i in range(5)]
-    _check(views.similar_blocks([*similar, Similar("r", Likeness.SAME)], language))
+    _check(request_views.similar_blocks([*similar, Similar("r", Likeness.SAME)], language))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_listing_pages_stay_within_limits(language: Language) -> None:
     channels = [
         Listed(f"C{i:05d}", f"デジ_pj_{i}", list(ChannelCategory)[i % 4], LONG, None)
-        for i in range(views.LIST_PAGE_SIZE)
+        for i in range(LIST_PAGE_SIZE)
     ]
-    page = views.ListingPage(
+    page = ListingPage(
         word="",
         offset=60,
         total=300,
@@ -135,20 +159,20 @@ def test_listing_pages_stay_within_limits(language: Language) -> None:
         counts={k: 75 for k in ChannelCategory},
         managed=channels[:8],
     )
-    shown = _check(views.listing_blocks(page, language))
+    shown = _check(listing_views.listing_blocks(page, language))
     assert "channels_page_previous" in shown and "channels_page_next" in shown
-    assert views.parse_page_value(views.page_value("防災", 60)) == ("防災", 60)
-    assert views.parse_page_value("garbage") == ("", 0)
-    empty = views.ListingPage(word="x", offset=0, total=0, channels=[])
-    _check(views.listing_blocks(empty, language))
-    options = views.point_options(channels * 2, language)
+    assert listing_views.parse_page_value(listing_views.page_value("防災", 60)) == ("防災", 60)
+    assert listing_views.parse_page_value("garbage") == ("", 0)
+    empty = ListingPage(word="x", offset=0, total=0, channels=[])
+    _check(listing_views.listing_blocks(empty, language))
+    options = facilitation_views.point_options(channels * 2, language)
     assert len(options) == 100 and all(len(o["text"]["text"]) <= 75 for o in options)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_dormancy_messages(language: Language) -> None:
     items = [
-        views.DormantItem(
+        DormantItem(
             review_id=i,
             slack_channel_id=f"C{i}",
             name="デジ_pj_" + "x" * 70,
@@ -163,11 +187,17 @@ def test_dormancy_messages(language: Language) -> None:
         )
         for i in range(45)
     ]
-    shown = _check(views.dormancy_list_blocks(items, language))
+    shown = _check(dormancy_views.dormancy_list_blocks(items, language))
     assert "dormancy_archive_now" in shown
     for reminder in (False, True):
         _check(
-            views.dormancy_ask_blocks(items[0], language, reminder=reminder, to_secretariat=True)
+            dormancy_views.dormancy_ask_blocks(
+                items[0], language, reminder=reminder, to_secretariat=True
+            )
         )
-    _check(views.dormancy_answered_blocks(items[3], language))
-    _check(views.left_facilitators_blocks([(f"C{i}", ["U1", "U2"]) for i in range(300)], language))
+    _check(dormancy_views.dormancy_answered_blocks(items[3], language))
+    _check(
+        dormancy_views.left_facilitators_blocks(
+            [(f"C{i}", ["U1", "U2"]) for i in range(300)], language
+        )
+    )

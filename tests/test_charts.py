@@ -17,8 +17,8 @@ from matplotlib.ft2font import FT2Font
 from PIL import Image
 
 from bot import charts
+from bot.domain.statistics import HistoryPoint, PrefectureCoverage
 from bot.i18n import LANGUAGES, Language, catalogue
-from bot.services.statistics import HistoryPoint, PrefectureCoverage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

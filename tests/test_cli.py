@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +14,8 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,7 @@ from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
 
 _SCRIPT = shutil.which("kyoso", path=str(Path(sys.executable).parent))
-KYOSO = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "bot.cli"]
+KYOSO = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "app"]
 
 
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -300,9 +304,9 @@ def test_applicants_to_invite_by_hand_export_as_excel_csv(tmp_path: Path) -> Non
 
     from bot.clock import SystemClock
     from bot.db import make_engine, make_session_factory
-    from bot.eligibility import OrganisationDirectory
-    from bot.services import applications
-    from bot.services.applications import ApplicationForm
+    from bot.eligibility.directory import OrganisationDirectory
+    from bot.services.applications import decisions, submission
+    from bot.services.applications.submission import ApplicationForm
     from models import ApplicationSource
 
     env = {"DATABASE_URL": "sqlite:///ops.db"}
@@ -314,7 +318,7 @@ def test_applicants_to_invite_by_hand_export_as_excel_csv(tmp_path: Path) -> Non
             ("a@city.sapporo.lg.jp", "山田 太郎"),
             ("b@city.sapporo.lg.jp", "佐藤 花子"),
         ):
-            submitted = applications.submit(
+            submitted = submission.submit(
                 session,
                 clock=clock,
                 directory=OrganisationDirectory.from_master_data(),
@@ -322,7 +326,7 @@ def test_applicants_to_invite_by_hand_export_as_excel_csv(tmp_path: Path) -> Non
                 source=ApplicationSource.WEB,
             )
             if email.startswith("a"):
-                applications.approve(
+                decisions.approve(
                     session, clock=clock, public_id=submitted.application.public_id, actor="U0SEC"
                 )
     engine.dispose()
@@ -335,3 +339,133 @@ def test_applicants_to_invite_by_hand_export_as_excel_csv(tmp_path: Path) -> Non
     assert [(r["email"], r["name"], r["organisation"]) for r in rows] == [
         ("a@city.sapporo.lg.jp", "山田 太郎", "北海道 札幌市（011002）")
     ]
+
+
+# --------------------------------------------------------------------------------------
+# What `kyoso --help` and the README tell a new user
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _japanese_then_english(text: str | None) -> bool:
+    head, slash, tail = (text or "").partition("/ ")
+    return bool(slash and _JAPANESE.search(head) and re.search("[A-Za-z]", tail))
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, path: str = "kyoso"
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, f"{path} {name}")
+
+
+def test_every_command_action_and_option_says_what_it_does_in_both_languages() -> None:
+    from bot.cli import build_parser
+
+    seen = []
+    for path, parser in _parsers(build_parser()):
+        seen.append(path)
+        assert _japanese_then_english(parser.description), path
+        assert "使い方 / usage:" in parser.format_help(), path  # also renders every help text
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                listed = {choice.dest: choice.help for choice in action._choices_actions}
+                assert listed.keys() == action.choices.keys(), path  # each one listed
+                for name, summary in listed.items():
+                    assert _japanese_then_english(summary), f"{path} {name}"
+            else:
+                assert _japanese_then_english(action.help), f"{path} {action.option_strings}"
+    assert {"kyoso roles grant", "kyoso jobs list", "kyoso lifecycle sweep"} <= set(seen)
+    assert {"kyoso run", "kyoso doctor", "kyoso db upgrade", "kyoso events retry"} <= set(seen)
+
+
+def test_the_installed_help_lists_the_commands_and_the_actions_of_roles(tmp_path: Path) -> None:
+    top = _kyoso(tmp_path, "--help")
+    assert top.returncode == 0 and top.stderr == ""
+    assert "ボットを起動します / Run the bot" in top.stdout
+    roles = _kyoso(tmp_path, "roles", "--help")
+    assert roles.returncode == 0
+    assert "grant" in roles.stdout and "役割を付与します / Grant a role" in roles.stdout
+    assert "revoke" in roles.stdout and "役割を解除します / Revoke a role" in roles.stdout
+
+
+def test_an_unknown_job_is_named_before_any_setting_is_asked_for(tmp_path: Path) -> None:
+    result = _kyoso(tmp_path, "jobs", "run", "nosuchjob")  # no SLACK_* in the environment
+    assert result.returncode == 1
+    assert "ジョブ nosuchjob はありません" in result.stderr
+    assert "There is no job nosuchjob" in result.stderr
+    assert "prune-processed-events" in result.stderr  # the jobs there are
+    assert "SLACK_" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _named_problems(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("- ")]
+
+
+def test_run_names_every_missing_or_malformed_setting_in_one_run(tmp_path: Path) -> None:
+    result = _kyoso(tmp_path, "run", PORT="99999")
+    assert result.returncode == 2
+    assert len(_named_problems(result.stderr)) == 3, result.stderr
+    assert "SLACK_BOT_TOKEN が設定されていません" in result.stderr
+    assert "PORT の値が正しくありません" in result.stderr
+    assert "SLACK_APP_TOKEN と SLACK_SIGNING_SECRET のどちらも設定されていません" in result.stderr
+
+    fixed = _kyoso(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1")
+    assert fixed.returncode == 2
+    assert len(_named_problems(fixed.stderr)) == 1, fixed.stderr
+    assert "SLACK_SIGNING_SECRET" in fixed.stderr and "PORT" not in fixed.stderr
+    assert not (tmp_path / "kyoso.db").exists()
+
+
+def test_jobs_list_columns_stay_aligned_with_a_long_schedule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app import WIRING
+    from bot.cli import main
+    from bot.clock import FixedClock
+    from scheduler.jobs import JobSpec
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.delenv("KYOSO_TIMEZONE", raising=False)
+    long = JobSpec(
+        id="a-job-with-a-rather-long-identifier-for-the-table",
+        description="長い予定のジョブ / A job with a long schedule",
+        cron={"month": "1-3,10-12", "day_of_week": "mon-fri", "hour": "9-17", "minute": "*/5"},
+        run=lambda _ctx: {},
+    )
+    wiring = replace(WIRING, jobs=(*WIRING.jobs, long))
+    clock = FixedClock(datetime.fromisoformat("2026-12-01T00:00:00+09:00"))
+    assert main(["jobs", "list"], clock=clock, wiring=wiring) == 0
+
+    header, *lines = capsys.readouterr().out.splitlines()
+    schedule_at, next_at, description_at = (
+        header.index(title) for title in ("SCHEDULE", "NEXT RUN", "DESCRIPTION")
+    )
+    rows = {line.split()[0]: line for line in lines}
+    assert rows.keys() == {job.id for job in wiring.jobs}
+    for job in wiring.jobs:
+        row = rows[job.id]
+        assert row[description_at:] == job.description, row
+        assert row[description_at - 2 : description_at] == "  ", row
+        assert row[schedule_at:].startswith(" ".join(f"{k}={v}" for k, v in job.cron.items()))
+        assert row[next_at - 2 : next_at] == "  " and row[next_at] == "2", row
+    assert rows["prune-processed-events"][next_at:].startswith("2026-12-01T03:30:00+09:00")
+    assert rows[long.id][next_at:].startswith("2026-12-01T09:00:00+09:00")
+
+
+def test_the_readme_table_lists_every_setting() -> None:
+    from bot.settings import Settings
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| variable | needed | meaning |") :]
+    table = table[: table.index("\n\n")]
+    variables = [
+        str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+        for field in Settings.model_fields.values()
+    ]
+    assert "KYOSO_ANNOUNCE_CHANNEL" in variables and "SLACK_SCIM_URL" in variables
+    assert [name for name in variables if f"`{name}`" not in table] == []

@@ -28,10 +28,13 @@ from sqlalchemy import func, insert, select
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import lifecycle
-from bot.services.contact_sender import ContactSender, TokenBucket
-from bot.services.lifecycle import Contact, Policy
+from bot.gateway import build_gateway
+from bot.services.lifecycle.contacts import Contact
+from bot.services.lifecycle.policy import CLAIM_LEASE, Policy
+from bot.services.lifecycle.sweep import daily_sweep
 from bot.settings import Settings
+from bot.slack.lifecycle.contacts import ContactSender
+from bot.slack.lifecycle.pacing import TokenBucket
 from bot.slack_client import make_web_client
 from models import AttemptStatus, ContactAttempt, Member, MemberStatus
 from tests.conftest import DEFAULT_NOW
@@ -40,7 +43,7 @@ from tests.support.slack_emulator import RecordedCall, SlackEmulator
 
 LONG_AGO = DEFAULT_NOW - timedelta(days=400)
 _SCRIPT = shutil.which("kyoso", path=str(Path(sys.executable).parent))
-KYOSO = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "bot.cli"]
+KYOSO = [_SCRIPT] if _SCRIPT else [sys.executable, "-m", "app"]
 
 
 def _members(emulator: SlackEmulator, session_factory: SessionFactory, count: int) -> list[str]:
@@ -63,9 +66,8 @@ def _members(emulator: SlackEmulator, session_factory: SessionFactory, count: in
                 for user in users
             ],
         )
-        assert lifecycle.sweep(session, clock=FixedClock(DEFAULT_NOW), policy=Policy()).started == (
-            count
-        )
+        swept = daily_sweep(session, clock=FixedClock(DEFAULT_NOW), policy=Policy())
+        assert swept.started == count
     return users
 
 
@@ -154,14 +156,10 @@ def _sender(
     settings: Settings,
     **kwargs: Any,
 ) -> ContactSender:
-    return ContactSender(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
-        bucket=TokenBucket(60_000, burst=100),
-        **kwargs,
+    gateway = build_gateway(
+        settings, client=client, admin_client=None, session_factory=session_factory, clock=clock
     )
+    return gateway.lifecycle.contacts.start(bucket=TokenBucket(60_000, burst=100), **kwargs)
 
 
 @pytest.fixture
@@ -192,7 +190,7 @@ def test_a_crash_after_slack_took_the_dm_does_not_send_it_twice(
     early = _sender(session_factory, clock, client, settings).run()
     assert early.recovered == 0 and early.dms == 70
     # Later: the DM is found in Slack and recorded as sent, not sent again.
-    clock.advance(lifecycle.CLAIM_LEASE + timedelta(seconds=1))
+    clock.advance(CLAIM_LEASE + timedelta(seconds=1))
     late = _sender(session_factory, clock, client, settings).run()
     assert (late.recovered, late.resent, late.dms) == (1, 0, 0)
     per_member = Counter(str(call.params["channel"]) for call in _contact_posts(emulator))
@@ -225,7 +223,7 @@ def test_a_crash_before_the_post_sends_it_on_restart(
             settings,
         ).run()
     assert len(_contact_posts(emulator)) == 3
-    clock.advance(lifecycle.CLAIM_LEASE + timedelta(minutes=1))
+    clock.advance(CLAIM_LEASE + timedelta(minutes=1))
     client = WebClient(token="xoxb-test", base_url=emulator.api_url)
     run = _sender(session_factory, clock, client, settings).run()
     assert (run.recovered, run.resent, run.dms) == (0, 1, 7)

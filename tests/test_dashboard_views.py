@@ -13,8 +13,7 @@ from slack_sdk.models.views import View
 
 from bot import ids
 from bot.charts import PREFECTURE_TILES
-from bot.i18n import LANGUAGES, Language
-from bot.services.dashboard import (
+from bot.domain.dashboard import (
     FacilitatedChannel,
     MemberHome,
     QueueItem,
@@ -22,8 +21,7 @@ from bot.services.dashboard import (
     QueuePage,
     QueueSummary,
 )
-from bot.services.statistics import (
-    KIND_ORDER,
+from bot.domain.statistics import (
     ApplicationStats,
     ChannelKindStats,
     Headline,
@@ -33,7 +31,13 @@ from bot.services.statistics import (
     Statistics,
     WeekCount,
 )
-from bot.views import dashboard as views
+from bot.i18n import LANGUAGES, Language
+from bot.services.statistics.members import KIND_ORDER
+from bot.views.dashboard.common import HOME_BLOCK_LIMIT, MESSAGE_BLOCK_LIMIT, age
+from bot.views.dashboard.home import member_home_view, secretariat_home_view
+from bot.views.dashboard.queues import queue_list_view
+from bot.views.dashboard.report import weekly_report_blocks, weekly_report_text
+from bot.views.dashboard.statistics import statistics_blocks, statistics_text
 from models import ApplicationStatus, CaseStatus, ChannelCategory, MemberStatus
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -47,7 +51,7 @@ def _checked(view: View) -> dict[str, Any]:
     view.validate_json()
     rendered = view.to_dict()
     assert rendered["type"] == "home"
-    assert len(rendered["blocks"]) <= views.HOME_BLOCK_LIMIT
+    assert len(rendered["blocks"]) <= HOME_BLOCK_LIMIT
     assert len(json.dumps(rendered, ensure_ascii=False).encode()) < VIEW_BYTES_MAX
     _within_text_limits(rendered["blocks"])
     return rendered
@@ -69,7 +73,7 @@ def _within_text_limits(blocks: list[dict[str, Any]]) -> None:
 
 def _message(blocks: list[Block]) -> list[dict[str, Any]]:
     rendered = [b.to_dict() for b in blocks]
-    assert len(rendered) <= views.MESSAGE_BLOCK_LIMIT
+    assert len(rendered) <= MESSAGE_BLOCK_LIMIT
     _within_text_limits(rendered)
     return rendered
 
@@ -185,7 +189,7 @@ def page(kind: QueueKind, total: int, number: int) -> QueuePage:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("n", SIZES)
 def test_member_home(language: Language, n: int) -> None:
-    rendered = _checked(views.member_home_view(member(n), language))
+    rendered = _checked(member_home_view(member(n), language))
     text = _text(rendered)
     assert "<@U0MEMBER>" in text
     assert "&lt;!channel&gt; &amp; &lt;@U0EVIL&gt;" in text and "<!channel>" not in text
@@ -199,7 +203,7 @@ def test_member_home(language: Language, n: int) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_home_of_someone_kyoso_does_not_know(language: Language) -> None:
-    rendered = _checked(views.member_home_view(MemberHome("U0NEW", None), language))
+    rendered = _checked(member_home_view(MemberHome("U0NEW", None), language))
     text = _text(rendered)
     assert ("共創プラットフォームへようこそ" if language == "ja" else "Welcome") in text
     assert ("未登録" if language == "ja" else "not registered") in text
@@ -211,7 +215,7 @@ def test_home_of_someone_kyoso_does_not_know(language: Language) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("n", SIZES)
 def test_secretariat_home(language: Language, n: int) -> None:
-    view = views.secretariat_home_view(
+    view = secretariat_home_view(
         member(n, roles=("facilitator", "secretariat")), queues(n), stats(n), language, NOW
     )
     rendered = _checked(view)
@@ -240,7 +244,7 @@ def test_secretariat_home(language: Language, n: int) -> None:
 @pytest.mark.parametrize("kind", list(QueueKind))
 @pytest.mark.parametrize(("total", "number"), [(0, 1), (10_000, 1), (10_000, 250), (10_000, 500)])
 def test_queue_list_pages(language: Language, kind: QueueKind, total: int, number: int) -> None:
-    rendered = _checked(views.queue_list_view(page(kind, total, number), language, NOW))
+    rendered = _checked(queue_list_view(page(kind, total, number), language, NOW))
     text = _text(rendered)
     actions = rendered["blocks"][-1]
     assert actions["type"] == "actions"
@@ -274,12 +278,12 @@ def test_queue_list_pages(language: Language, kind: QueueKind, total: int, numbe
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("full", [True, False])
 def test_statistics_answer(language: Language, n: int, full: bool) -> None:
-    rendered = _message(views.statistics_blocks(stats(n), language, full=full))
+    rendered = _message(statistics_blocks(stats(n), language, full=full))
     text = _text(rendered)
     moderation = "モデレーション" if language == "ja" else "Moderation"
     assert (moderation in text) is full  # only the secretariat sees cases and applications
     assert f"{n:,}" in text
-    assert views.statistics_text(stats(n), language)
+    assert statistics_text(stats(n), language)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -287,7 +291,7 @@ def test_weekly_report_shows_the_change(language: Language) -> None:
     current = Headline(14_700, 4_700, 1_495, 1_450, 39, 140, 25, 3, 7)
     previous = Headline(14_580, 4_710, 1_490, 1_446, 39, 138, 30, 0, 7)
     rendered = _message(
-        views.weekly_report_blocks(
+        weekly_report_blocks(
             current, previous, language, now=NOW, previous_at=NOW - timedelta(days=7)
         )
     )
@@ -295,14 +299,14 @@ def test_weekly_report_shows_the_change(language: Language) -> None:
     assert "14,700（+120）" in text and "4,700（−10）" in text and "39（±0）" in text
     assert "2026/11/17" in text
     first = _text(
-        _message(views.weekly_report_blocks(current, None, language, now=NOW, previous_at=None))
+        _message(weekly_report_blocks(current, None, language, now=NOW, previous_at=None))
     )
     assert "（+" not in first
-    assert "14,700（+120）" in views.weekly_report_text(current, previous, language)
+    assert "14,700（+120）" in weekly_report_text(current, previous, language)
 
 
 def test_ages_read_naturally() -> None:
-    assert views.age(NOW - timedelta(days=3, hours=5), NOW, "ja") == "3日"
-    assert views.age(NOW - timedelta(hours=5), NOW, "en") == "5 hours"
-    assert views.age(NOW - timedelta(minutes=5), NOW, "ja") == "1時間未満"
-    assert views.age(NOW + timedelta(minutes=5), NOW, "en") == "under an hour"
+    assert age(NOW - timedelta(days=3, hours=5), NOW, "ja") == "3日"
+    assert age(NOW - timedelta(hours=5), NOW, "en") == "5 hours"
+    assert age(NOW - timedelta(minutes=5), NOW, "ja") == "1時間未満"
+    assert age(NOW + timedelta(minutes=5), NOW, "en") == "under an hour"

@@ -10,8 +10,8 @@ from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.migrate import check
 from bot.services import members
+from bot.services.applications.master_data import sync_master_data
 from bot.services.events import claim_event, prune_processed_events
-from bot.services.master_data import sync_master_data
 from models import Organisation, OrganisationKind, ProcessedEvent, Role
 
 

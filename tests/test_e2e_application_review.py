@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory
-from bot.services import applications, members
-from bot.services.applications import ApplicationForm
-from handlers.applications import post_for_review
+from bot.eligibility.directory import OrganisationDirectory
+from bot.i18n import t
+from bot.services import members
+from bot.services.applications import records, submission
+from bot.services.applications.submission import ApplicationForm
+from bot.views.applications import reason_modal
 from models import (
     Application,
     ApplicationSource,
@@ -60,7 +62,7 @@ def _apply(
     organisation_code: str | None = "011002",
 ) -> str:
     with session_factory.begin() as session:
-        submitted = applications.submit(
+        submitted = submission.submit(
             session,
             clock=clock,
             directory=OrganisationDirectory.from_master_data(),
@@ -81,7 +83,7 @@ def _apply(
 @pytest.fixture
 def application(kyoso: RunningKyoso, session_factory: SessionFactory, clock: FixedClock) -> str:
     public_id = _apply(session_factory, clock, EMAIL, "山田 太郎")
-    post_for_review(kyoso.kyoso.deps, public_id)
+    kyoso.kyoso.deps.gateway.applications.review.post(public_id)
     return public_id
 
 
@@ -97,7 +99,7 @@ def _rendered(message: dict[str, Any]) -> str:
 
 def _status(session_factory: SessionFactory, public_id: str) -> ApplicationStatus:
     with session_factory() as session:
-        return applications.get(session, public_id).status
+        return records.get(session, public_id).status
 
 
 def _decisions(session_factory: SessionFactory, public_id: str) -> list[str]:
@@ -230,15 +232,40 @@ def test_reject_asks_for_a_reason_inline_then_decides(
     assert "所属を確認できませんでした" in email.body and email.to_address == EMAIL
 
 
+def test_a_member_pressing_reject_gets_no_modal(
+    application: str, slack: SlackSender, emulator: SlackEmulator, session_factory: SessionFactory
+) -> None:
+    assert _click(slack, emulator, ids.APPLICATION_REJECT, application, MEMBER).status == 200
+    refusal = wait_for(lambda: emulator.all_responses())[0][1]
+    assert refusal["text"] == t("access.only.secretariat", "ja")
+    assert emulator.opened_views() == []
+    assert _status(session_factory, application) is ApplicationStatus.PENDING
+
+
 def test_a_member_cannot_submit_the_reject_modal(
     application: str, slack: SlackSender, session_factory: SessionFactory
 ) -> None:
+    modal = reason_modal(
+        callback_id=ids.APPLICATION_REJECT_MODAL,
+        public_id=application,
+        language="ja",
+        title_key="applications.modal.reject.title",
+        label_key="applications.modal.reject.label",
+    ).to_dict()
     values = {ids.APPLICATION_REASON_BLOCK: {ids.APPLICATION_REASON_INPUT: {"value": "x"}}}
     response = slack.view_submission(
-        ids.APPLICATION_REJECT_MODAL, values=values, user_id=MEMBER, private_metadata=application
+        ids.APPLICATION_REJECT_MODAL,
+        values=values,
+        user_id=MEMBER,
+        private_metadata=modal["private_metadata"],
+        blocks=modal["blocks"],
     )
-    assert response.json()["response_action"] == "errors"
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {ids.APPLICATION_REASON_BLOCK: t("access.only.secretariat", "ja")},
+    }
     assert _status(session_factory, application) is ApplicationStatus.PENDING
+    assert _decisions(session_factory, application) == []
 
 
 def test_request_info_keeps_the_application_open(
@@ -286,7 +313,7 @@ def test_with_an_enterprise_admin_token_approval_invites(
     clock: FixedClock,
 ) -> None:
     public_id = _apply(session_factory, clock, "hanako@city.sapporo.lg.jp", "佐藤 花子")
-    post_for_review(enterprise_kyoso.kyoso.deps, public_id)
+    enterprise_kyoso.kyoso.deps.gateway.applications.review.post(public_id)
     slack = SlackSender(enterprise_kyoso.events_url, SIGNING_SECRET, emulator)
     _click(slack, emulator, ids.APPLICATION_APPROVE, public_id, SECRETARY)
     wait_for(lambda: _status(session_factory, public_id) is ApplicationStatus.INVITED)
@@ -309,11 +336,11 @@ def test_an_unusual_domain_goes_to_the_secretariat_who_can_approve(
     public_id = _apply(
         session_factory, clock, "jimu@kumiai-example.or.jp", "田中 一郎", organisation_code=None
     )
-    post_for_review(kyoso.kyoso.deps, public_id)
+    kyoso.kyoso.deps.gateway.applications.review.post(public_id)
     rendered = _rendered(_review_message(emulator))
     assert "事務局による確認が必要" in rendered
     _click(slack, emulator, ids.APPLICATION_APPROVE, public_id, SECRETARY)
     wait_for(lambda: _status(session_factory, public_id) is ApplicationStatus.APPROVED)
     with session_factory() as session:
-        outcome = applications.get(session, public_id).outcome
+        outcome = records.get(session, public_id).outcome
     assert outcome == "manual_review"

@@ -15,8 +15,11 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import channels as svc
+from bot.domain.channels import SlackChannel
 from bot.services import members
+from bot.services.channels import dormancy, facilitation, registry
+from bot.services.channels import review as request_review
+from bot.views.channels import review as review_views
 from models import (
     AuditEntry,
     Channel,
@@ -275,7 +278,7 @@ def test_request_with_inline_errors_then_approval_provisions_everything(
     with session_factory() as session:
         row = session.scalars(select(Channel).where(Channel.slack_channel_id == channel_id)).one()
         assert (row.category.value, row.facilitating_organisation_id) == ("pj", digital_agency)
-        assert svc.facilitator_ids(session, row) == [FACILITATOR]
+        assert facilitation.facilitator_ids(session, row) == [FACILITATOR]
     # The requester is told each decision; the review message shows every step done.
     told = [m["text"] for m in emulator.dm_messages(REQUESTER)]
     assert any("承認されました" in text for text in told)
@@ -308,7 +311,7 @@ def _dm_texts(emulator: SlackEmulator, user: str) -> list[str]:
 
 def _registered(session_factory: SessionFactory, channel_id: str) -> Channel | None:
     with session_factory() as session:
-        return svc.find_channel(session, channel_id)
+        return registry.find_channel(session, channel_id)
 
 
 def _status(session_factory: SessionFactory) -> ChannelRequestStatus:
@@ -333,12 +336,21 @@ def test_a_member_pressing_approve_is_refused_and_nothing_changes(
     assert len(emulator.calls_to("chat.update")) == calls
     assert len(emulator.calls_to("views.open")) == 1  # the request form only: no reason modal
     assert _actions(session_factory, "channel_request.") == ["channel_request.submitted"]
-    # The reason modal cannot be submitted by a member either.
+    # The reason modal (as Slack sends it back, with its blocks) cannot be submitted by a
+    # member either: the refusal shows under its field.
+    modal = review_views.decision_modal(
+        callback_id=ids.CHANNEL_REJECT_MODAL, public_id=public_id, language="ja", kind="reject"
+    ).to_dict()
     values = {ids.CHANNEL_DECISION_BLOCK: {ids.CHANNEL_INPUT: {"value": "x"}}}
     response = sender.view_submission(
-        ids.CHANNEL_REJECT_MODAL, values=values, user_id=MEMBER, private_metadata=public_id
+        ids.CHANNEL_REJECT_MODAL,
+        values=values,
+        user_id=MEMBER,
+        private_metadata=modal["private_metadata"],
+        blocks=modal["blocks"],
     )
     assert response.json()["response_action"] == "errors"
+    assert "事務局メンバーのみ" in response.json()["errors"][ids.CHANNEL_DECISION_BLOCK]
     assert _status(session_factory) is ChannelRequestStatus.PENDING
 
 
@@ -369,7 +381,7 @@ def test_name_taken_is_explained_and_retry_completes_after_the_name_is_freed(
     assert emulator.calls_to("conversations.setPurpose") == []
 
     # The catch-up job leaves it for a person: a retry would fail the same way.
-    ctx = JobContext(
+    ctx = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=running.kyoso.deps.client,
@@ -415,7 +427,7 @@ def test_a_passing_error_stops_provisioning_and_the_job_completes_what_is_missin
     wait_for(lambda: _request(session_factory).last_error == "invite:internal_error")
     request = _request(session_factory)
     assert request.slack_channel_id and request.purpose_set_at and not request.invited_at
-    ctx = JobContext(
+    ctx = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=running.kyoso.deps.client,
@@ -448,14 +460,14 @@ def test_an_interrupted_create_is_adopted_not_duplicated(
     clock.set(datetime.now(UTC))  # Slack's `created` is wall-clock time
     public_id = _submitted_request(sender, emulator, session_factory, digital_agency)
     with session_factory.begin() as session:
-        svc.approve(session, clock=running.kyoso.deps.clock, public_id=public_id, actor=SECRETARY)
+        request_review.approve(
+            session, clock=running.kyoso.deps.clock, public_id=public_id, actor=SECRETARY
+        )
     client = WebClient(token="xoxb-test", base_url=emulator.api_url)
     made = client.conversations_create(name=NAME)["channel"]
     assert sender.event({"type": "channel_created", "channel": made}).status == 200
     wait_for(lambda: _registered(session_factory, made["id"]))
-    from handlers.channels import channel_slack
-
-    result = channel_slack(running.kyoso.deps).provision(public_id)
+    result = running.kyoso.deps.gateway.channels.provisioning.provision(public_id)
     assert result.status == "provisioned"
     assert _request(session_factory).slack_channel_id == made["id"]
 
@@ -613,10 +625,10 @@ def _register(
     session_factory: SessionFactory, clock: FixedClock, channel_id: str, name: str, **kw: Any
 ) -> None:
     with session_factory.begin() as session:
-        svc.apply_slack_channel(
+        registry.apply_slack_channel(
             session,
             clock=clock,
-            slack_channel=svc.SlackChannel(id=channel_id, name=name, **kw),
+            slack_channel=SlackChannel(id=channel_id, name=name, **kw),
         )
 
 
@@ -685,7 +697,7 @@ def test_facilitators_edit_purpose_and_facilitators_members_cannot(
     emulator.add_channel("デジ_pj_防災", channel_id="C0BOSAI", members=[emulator.bot_user_id])
     _register(session_factory, clock, "C0BOSAI", "デジ_pj_防災", purpose="防災")
     with session_factory.begin() as session:
-        svc.update_channel(
+        facilitation.update_channel(
             session,
             clock=clock,
             slack_channel_id="C0BOSAI",
@@ -723,9 +735,11 @@ def test_facilitators_edit_purpose_and_facilitators_members_cannot(
     wait_for(lambda: emulator.calls_to("conversations.setPurpose"))
     assert emulator.channel("C0BOSAI")["purpose"]["value"] == "防災・減災の取り組み"  # type: ignore[index]
     with session_factory() as session:
-        channel = svc.get_channel(session, "C0BOSAI")
+        channel = registry.get_channel(session, "C0BOSAI")
         assert channel.purpose == "防災・減災の取り組み"
-        assert sorted(svc.facilitator_ids(session, channel)) == sorted([FACILITATOR, REQUESTER])
+        assert sorted(facilitation.facilitator_ids(session, channel)) == sorted(
+            [FACILITATOR, REQUESTER]
+        )
     assert _actions(session_factory, "channel.updated") == ["channel.updated"] * 2
 
 
@@ -741,7 +755,7 @@ def test_summary_shortcut_pins_and_records_for_facilitators_only(
     emulator.add_channel("デジ_pj_防災", channel_id="C0BOSAI", members=[emulator.bot_user_id])
     _register(session_factory, clock, "C0BOSAI", "デジ_pj_防災")
     with session_factory.begin() as session:
-        svc.update_channel(
+        facilitation.update_channel(
             session,
             clock=clock,
             slack_channel_id="C0BOSAI",
@@ -785,7 +799,7 @@ def test_point_shortcut_suggests_a_registry_channel_in_the_thread(
     _register(session_factory, clock, "C0CHAT", "デジ_all_雑談")
     _register(session_factory, clock, "C0BOSAI", "デジ_pj_防災", purpose="防災・減災")
     with session_factory.begin() as session:
-        svc.update_channel(
+        facilitation.update_channel(
             session,
             clock=clock,
             slack_channel_id="C0CHAT",
@@ -865,7 +879,7 @@ def test_dormant_channel_asked_reminded_listed_and_archived_with_one_click(
     _register(session_factory, clock, "C0GENERAL", "general", created=old, is_general=True)
     with session_factory.begin() as session:
         for channel_id, people in (("C0QUIET", [FACILITATOR]), ("C0ORPHAN", ["U0LEFT"])):
-            svc.update_channel(
+            facilitation.update_channel(
                 session,
                 clock=clock,
                 slack_channel_id=channel_id,
@@ -878,15 +892,12 @@ def test_dormant_channel_asked_reminded_listed_and_archived_with_one_click(
             ("C0QUIET", now - timedelta(days=120)),
             ("C0BUSY", now - timedelta(days=3)),
         ):
-            svc.record_activity(session, slack_channel_id=channel_id, at=at)
+            dormancy.record_activity(session, slack_channel_id=channel_id, at=at)
     assert find_job("channels-dormancy")  # the registry's job; here its function, unpaced
 
     def run_round() -> dict[str, Any]:
         return channel_jobs.dormancy_round(
-            session_factory=session_factory,
-            clock=clock,
-            client=running.kyoso.deps.client,
-            settings=running.kyoso.deps.settings,
+            running.kyoso.deps.gateway.channels,
             history_pace_seconds=0,
             users_pace_seconds=0,
         )
@@ -956,7 +967,7 @@ def test_dormant_channel_asked_reminded_listed_and_archived_with_one_click(
     wait_for(lambda: any("アーカイブ済み" in b["text"] for _, b in emulator.all_responses()))
     assert len([c for c in emulator.calls_to("conversations.archive") if c.response["ok"]]) == 1
     with session_factory() as session:
-        assert svc.get_channel(session, "C0QUIET").status is ChannelStatus.ARCHIVED
+        assert registry.get_channel(session, "C0QUIET").status is ChannelStatus.ARCHIVED
     updated = wait_for(
         lambda: [m for m in emulator.messages("C0REVIEW") if "がアーカイブしました" in _rendered(m)]
     )

@@ -220,10 +220,15 @@ def test_a_member_pressing_dashboard_buttons_gets_nothing(
     slack.block_action(ids.DASHBOARD_OPEN_LIST, "applications", user_id=MEMBER, view=home)
     slack.block_action(ids.DASHBOARD_PAGE_NEXT, "flagged:2", user_id=MEMBER, view=home)
     slack.block_action(ids.DASHBOARD_EXPORT_MEMBERS, "members", user_id=MEMBER, view=home)
-    wait_for(lambda: len(emulator.calls_to("views.publish")) >= 3)
+    # The guard refuses each in the member's DM, before any listener runs.
+    refusals = wait_for(
+        lambda: len(emulator.dm_messages(MEMBER)) >= 3 and emulator.dm_messages(MEMBER)
+    )
+    assert all("事務局メンバーのみ" in m["text"] for m in refusals)
+    assert not emulator.calls_to("views.publish")
     after = emulator.published_home(MEMBER)
     assert after is not None and before is not None
-    assert after["blocks"] == before["blocks"]  # their own page again, nothing more
+    assert after["blocks"] == before["blocks"]  # their own page, unchanged
     assert "申請者" not in _text(after)
     assert emulator.files() == []
     assert not emulator.calls_to("files.getUploadURLExternal")
@@ -337,7 +342,7 @@ def test_weekly_report_posts_figures_and_two_charts_once_a_week(
     emulator: SlackEmulator, database_url: str, session_factory: SessionFactory
 ) -> None:
     clock = FixedClock(jst(2026, 11, 23, 9))  # Monday 09:00 JST
-    context = JobContext(
+    context = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=WebClient(token="xoxb-test", base_url=emulator.api_url),
@@ -376,7 +381,7 @@ def test_weekly_report_retries_after_a_slack_failure(
     emulator: SlackEmulator, database_url: str, session_factory: SessionFactory
 ) -> None:
     clock = FixedClock(jst(2026, 11, 23, 9))
-    context = JobContext(
+    context = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=WebClient(token="xoxb-test", base_url=emulator.api_url),

@@ -15,7 +15,8 @@ from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.services import members
-from bot.services.application_import import Column, ImportFileError, read_csv
+from bot.services.applications.import_columns import Column
+from bot.services.applications.import_file import ImportFileError, read_csv
 from models import Application, AuditEntry, Role
 from tests.support.kyoso_server import RunningKyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator

@@ -15,10 +15,13 @@ from sqlalchemy import select
 from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import lifecycle, members
-from bot.services.contact_sender import TokenBucket
+from bot.services import members
+from bot.services.lifecycle.overview import overview
+from bot.slack.lifecycle import runs
+from bot.slack.lifecycle.pacing import TokenBucket
 from models import AuditEntry, CycleStatus, InactivityCycle, Member, MemberStatus, Role
 from scheduler import lifecycle_jobs
+from scheduler.jobs import JobContext
 from tests.conftest import DEFAULT_NOW
 from tests.support.kyoso_server import RunningKyoso, make_settings, serve_kyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
@@ -52,18 +55,21 @@ def kyoso(
         yield running
 
 
-def _jobs(kyoso: RunningKyoso) -> dict[str, Any]:
+def _jobs(kyoso: RunningKyoso) -> JobContext:
+    """The jobs' context as the scheduler builds it: the app's clock, its own client."""
     deps = kyoso.kyoso.deps
-    return {
-        "session_factory": deps.session_factory,
-        "clock": deps.clock,
-        "client": WebClient(token="xoxb-test", base_url=deps.settings.slack_api_url),
-        "settings": deps.settings,
-    }
+    return JobContext.with_slack(
+        session_factory=deps.session_factory,
+        clock=deps.clock,
+        client=WebClient(token="xoxb-test", base_url=deps.settings.slack_api_url),
+        settings=deps.settings,
+    )
 
 
 def _contact(kyoso: RunningKyoso) -> dict[str, Any]:
-    return lifecycle_jobs.send_contacts(**_jobs(kyoso), bucket=TokenBucket(60_000, burst=50))
+    gateway = _jobs(kyoso).gateway
+    assert gateway is not None
+    return runs.send_contacts(gateway.lifecycle, bucket=TokenBucket(60_000, burst=50))
 
 
 def _cycle(session_factory: SessionFactory, user: str) -> InactivityCycle | None:
@@ -103,7 +109,7 @@ def test_the_member_keeps_the_account_with_one_click(
     emulator: SlackEmulator,
     session_factory: SessionFactory,
 ) -> None:
-    lifecycle_jobs.sweep(**_jobs(kyoso))
+    lifecycle_jobs.sweep(_jobs(kyoso))
     assert _contact(kyoso)["dms"] == 4  # everyone but the secretariat
     dm = _contact_dm(emulator, MEMBER)
     keep = _button(dm, ids.LIFECYCLE_KEEP)
@@ -159,7 +165,7 @@ def test_reactions_joins_and_profile_changes_are_activity(
     emulator: SlackEmulator,
     session_factory: SessionFactory,
 ) -> None:
-    lifecycle_jobs.sweep(**_jobs(kyoso))
+    lifecycle_jobs.sweep(_jobs(kyoso))
     _contact(kyoso)
     now = kyoso.kyoso.deps.clock.now().timestamp()
     slack.event(
@@ -212,8 +218,9 @@ def test_the_secretariat_approves_in_batches_and_restores_with_one_click(
     session_factory: SessionFactory,
 ) -> None:
     jobs = _jobs(kyoso)
-    clock: FixedClock = jobs["clock"]
-    lifecycle_jobs.sweep(**jobs)
+    clock = jobs.clock
+    assert isinstance(clock, FixedClock)
+    lifecycle_jobs.sweep(jobs)
     _contact(kyoso)
     clock.advance(timedelta(days=14))
     _contact(kyoso)
@@ -223,11 +230,9 @@ def test_the_secretariat_approves_in_batches_and_restores_with_one_click(
         for email in session.scalars(select(OutboundEmail)):
             email.status, email.sent_at = EmailStatus.SENT, clock.now()
     clock.advance(timedelta(days=31))
-    assert lifecycle_jobs.sweep(**jobs)["flagged"] == 4
+    assert lifecycle_jobs.sweep(jobs)["flagged"] == 4
     # The weekly summary lands in the review channel with the batch and its buttons.
-    assert lifecycle_jobs.weekly_summary(
-        session_factory=jobs["session_factory"], client=jobs["client"], settings=jobs["settings"]
-    )["posted"]
+    assert lifecycle_jobs.weekly_summary(jobs)["posted"]
     summary = emulator.messages("C0REVIEW")[-1]
     text = json.dumps(summary["blocks"], ensure_ascii=False)
     assert "アカウント管理の週次まとめ" in text and "削除候補 4 件" in text
@@ -245,7 +250,7 @@ def test_the_secretariat_approves_in_batches_and_restores_with_one_click(
     wait_for(lambda: len(emulator.all_responses()) == 1)
     assert "事務局メンバーのみ" in _last_response(emulator)["text"]
     with session_factory() as session:
-        assert lifecycle.overview(session).flagged == 4
+        assert overview(session).flagged == 4
 
     # The secretariat restores one with a click, from /kyoso inactive.
     slack.command("/kyoso", "inactive", user_id=SECRETARY, channel_id="C0REVIEW")
@@ -280,8 +285,8 @@ def test_the_secretariat_approves_in_batches_and_restores_with_one_click(
     answer = json.dumps(_last_response(emulator), ensure_ascii=False)
     assert "3 件の停止を承認しました" in answer and "Slack の管理画面で停止してください" in answer
     with session_factory() as session:
-        overview = lifecycle.overview(session)
-    assert (overview.flagged, overview.approved) == (0, 3)
+        counts = overview(session)
+    assert (counts.flagged, counts.approved) == (0, 3)
     assert _cycle(session_factory, MEMBER).status is CycleStatus.RESTORED  # type: ignore[union-attr]
     # A second click on the old message decides nothing twice.
     slack.block_action(

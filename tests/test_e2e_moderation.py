@@ -16,8 +16,11 @@ from sqlalchemy import select
 from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import members, moderation
-from bot.services.moderation import ReportedMessage, ReportReason
+from bot.domain.moderation import CaseAction, ReportReason
+from bot.services import members
+from bot.services.moderation import decisions, reports
+from bot.services.moderation.cases import ReportedMessage
+from bot.views.moderation.reports import ReportMetadata
 from models import (
     AuditEntry,
     CaseReport,
@@ -303,7 +306,9 @@ def test_concurrent_reports_of_one_message_make_one_case_and_one_alert(
                 ids.MODERATION_INPUT: {"selected_option": {"value": "slander"}}
             }
         }
-        metadata = json.dumps({"c": PUBLIC, "ts": message["ts"], "a": AUTHOR, "x": "…"})
+        metadata = ReportMetadata(
+            channel_id=PUBLIC, message_ts=message["ts"], author_id=AUTHOR, excerpt="…"
+        ).dump()
         barrier.wait()
         slack.view_submission(
             ids.MODERATION_REPORT_MODAL,
@@ -378,14 +383,22 @@ def test_a_member_pressing_case_buttons_is_refused_and_nothing_changes(
     for _, body in refusals:
         assert "事務局メンバーのみ" in body["text"] and body["response_type"] == "ephemeral"
         assert REPORTER not in json.dumps(body)
-    # Even a forged modal submission is refused on arrival.
+    # Even a forged modal submission is refused on arrival, under the modal's first field.
+    reason_field = {
+        "type": "input",
+        "block_id": ids.MODERATION_REASON_BLOCK,
+        "label": {"type": "plain_text", "text": "理由"},
+        "element": {"type": "plain_text_input", "action_id": ids.MODERATION_INPUT},
+    }
     forged = slack.view_submission(
         ids.MODERATION_ACTION_MODAL,
         values={ids.MODERATION_REASON_BLOCK: {ids.MODERATION_INPUT: {"value": "x"}}},
         user_id=REPORTER2,
         private_metadata=json.dumps({"case": public_id, "action": "delete"}),
+        blocks=[reason_field],
     )
     assert forged.json()["response_action"] == "errors"
+    assert "事務局メンバーのみ" in forged.json()["errors"][ids.MODERATION_REASON_BLOCK]
     assert len(emulator.opened_views()) == views_before
     assert the_case(session_factory).status is CaseStatus.OPEN
     assert audit_actions(session_factory, public_id) == ["moderation.reported"]
@@ -661,7 +674,7 @@ def test_an_edit_request_has_a_deadline_and_a_follow_up_when_it_passes(
     wait_for(lambda: "moderation.message_edited" in audit_actions(session_factory, public_id))
 
     job = find_job("moderation-edit-follow-ups")
-    ctx = JobContext(
+    ctx = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=kyoso.kyoso.deps.client,
@@ -703,7 +716,7 @@ def test_the_alert_shows_the_authors_earlier_cases(
     clock: FixedClock,
 ) -> None:
     with session_factory.begin() as session:
-        earlier = moderation.report(
+        earlier = reports.report(
             session,
             clock=clock,
             message=ReportedMessage(PUBLIC, "1700000000.000100", AUTHOR, "以前の投稿"),
@@ -711,12 +724,12 @@ def test_the_alert_shows_the_authors_earlier_cases(
             reason=ReportReason.SPAM,
             note=None,
         )
-        moderation.decide(
+        decisions.decide(
             session,
             clock=clock,
             public_id=earlier.public_id,
             actor=SECRETARY,
-            action=moderation.CaseAction.WARN,
+            action=CaseAction.WARN,
             reason="宣伝のみ",
         )
     clock.advance(timedelta(hours=1))
@@ -734,7 +747,7 @@ def _seed_cases(session_factory: SessionFactory, clock: FixedClock, count: int) 
     with session_factory.begin() as session:
         for n in range(count):
             clock.advance(timedelta(minutes=1))
-            moderation.report(
+            reports.report(
                 session,
                 clock=clock,
                 message=ReportedMessage(PUBLIC, f"1700000000.{n:06d}", AUTHOR, f"投稿 {n}"),

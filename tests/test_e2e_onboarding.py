@@ -17,10 +17,11 @@ from bot import ids
 from bot.cli import main as kyoso_cli
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory
-from bot.services import applications, members
-from bot.services.applications import ApplicationForm
-from handlers.applications import post_for_review
+from bot.eligibility.directory import OrganisationDirectory
+from bot.services import members
+from bot.services.applications import decisions, records, submission
+from bot.services.applications.submission import ApplicationForm
+from bot.slack.onboarding import dms
 from models import (
     Application,
     ApplicationSource,
@@ -33,7 +34,6 @@ from models import (
     Organisation,
     Role,
 )
-from scheduler import onboarding_jobs
 from scheduler.jobs import JobContext, find_job
 from tests.support.kyoso_server import RunningKyoso, make_settings, serve_kyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
@@ -101,7 +101,7 @@ def _approved_application(
     approve: bool = True,
 ) -> str:
     with session_factory.begin() as session:
-        submitted = applications.submit(
+        submitted = submission.submit(
             session,
             clock=clock,
             directory=OrganisationDirectory.from_master_data(),
@@ -118,7 +118,7 @@ def _approved_application(
         )
         public_id = submitted.application.public_id
         if approve:
-            applications.approve(session, clock=clock, public_id=public_id, actor="U0SEC")
+            decisions.approve(session, clock=clock, public_id=public_id, actor="U0SEC")
     return public_id
 
 
@@ -191,7 +191,7 @@ def test_an_approved_applicant_joins_and_is_welcomed_in_japanese(
     clock: FixedClock,
 ) -> None:
     public_id = _approved_application(session_factory, clock)
-    post_for_review(kyoso.kyoso.deps, public_id)
+    kyoso.kyoso.deps.gateway.applications.review.post(public_id)
     emulator.add_user(NEWBIE, name="yamada", email=NEWBIE_EMAIL, real_name="山田 太郎")
     assert slack.event(_team_join(emulator, NEWBIE)).status == 200
 
@@ -224,7 +224,7 @@ def test_an_approved_applicant_joins_and_is_welcomed_in_japanese(
     # Recorded as welcomed once Slack has accepted the DM, a moment after it shows.
     wait_for(lambda: _member(session_factory, NEWBIE).welcomed_at is not None)
     with session_factory() as session:
-        application = applications.get(session, public_id)
+        application = records.get(session, public_id)
         member = members.find(session, NEWBIE)
         assert member is not None
         organisation = session.get(Organisation, member.organisation_id)
@@ -323,7 +323,7 @@ def test_the_email_comes_from_users_info_when_the_event_lacks_it(
     wait_for(lambda: _dms(emulator, NEWBIE))
     assert emulator.calls_to("users.info")[0].params["user"] == NEWBIE
     with session_factory() as session:
-        assert applications.get(session, public_id).status is ApplicationStatus.JOINED
+        assert records.get(session, public_id).status is ApplicationStatus.JOINED
 
 
 def test_an_unknown_joiner_alerts_the_secretariat_and_nobody_is_removed(
@@ -362,7 +362,7 @@ def test_a_joiner_whose_application_is_still_pending_is_reported_as_such(
     alert = wait_for(lambda: emulator.messages("C0REVIEW"))[0]
     assert "「審査待ち」のままです" in _rendered(alert)
     with session_factory() as session:
-        assert applications.get(session, public_id).status is ApplicationStatus.PENDING
+        assert records.get(session, public_id).status is ApplicationStatus.PENDING
 
 
 # --- self-introduction ---------------------------------------------------------------------------
@@ -447,6 +447,27 @@ def test_the_introduction_modal_is_prefilled_and_posts_escaped_text(
     assert "<!channel>" not in rendered and "<https://evil.example" not in rendered
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|ここを押して&gt;" in rendered
     wait_for(lambda: _member(session_factory, NEWBIE).introduced_at == clock.now())
+
+
+def test_an_introduction_modal_kyoso_cannot_read_is_refused_and_nothing_posted(
+    kyoso: RunningKyoso,
+    slack: SlackSender,
+    emulator: SlackEmulator,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    _joined(slack, emulator, session_factory, clock)
+    for metadata in ("ja", "", '{"language": "fr"}'):  # an older release's, none, forged
+        answer = slack.view_submission(
+            ids.ONBOARDING_INTRO_MODAL,
+            values=_intro_values(name="山田 太郎"),
+            user_id=NEWBIE,
+            private_metadata=metadata,
+        )
+        errors = answer.json()["errors"]
+        assert "古くなっています" in errors[ids.ONBOARDING_INTRO_NAME_BLOCK], metadata
+    assert emulator.messages(INTRO) == []
+    assert _member(session_factory, NEWBIE).introduced_at is None
 
 
 # --- channel suggestions -------------------------------------------------------------------------
@@ -611,10 +632,10 @@ def test_a_new_rules_version_asks_members_again(
         kyoso_cli(args)
     assert twice.value.code == 1
 
-    monkeypatch.setattr(onboarding_jobs, "DM_PACE_SECONDS", 0)
+    monkeypatch.setattr(dms, "DM_PACE_SECONDS", 0)
     clock.advance(timedelta(hours=1))
     settings = make_settings(emulator.api_url, database_url, KYOSO_INTRO_CHANNEL=INTRO)
-    context = JobContext(
+    context = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=WebClient(token="xoxb-test", base_url=emulator.api_url),

@@ -9,24 +9,26 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.eligibility import (
+from bot.eligibility.decision import decide
+from bot.eligibility.directory import OrganisationDirectory
+from bot.eligibility.domains import (
     PREFECTURE_LABELS,
-    ApplicationInput,
     DomainKind,
+    domain_kind,
+    organisation_domain,
+)
+from bot.eligibility.names import organisation_like
+from bot.eligibility.verdict import (
+    ApplicationInput,
     EmailHistory,
-    OrganisationDirectory,
     Outcome,
     PreviousStatus,
     ReasonCode,
     Severity,
     Verdict,
-    decide,
-    domain_kind,
     no_history,
-    organisation_domain,
-    organisation_like,
 )
-from bot.services.master_data import MasterRow, agency_rows, local_government_rows
+from bot.services.applications.master_data import MasterRow, agency_rows, local_government_rows
 from models.organisation import OrganisationKind
 
 DIRECTORY = OrganisationDirectory.from_master_data()

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.cli import main as kyoso_cli
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import exports
-from bot.services.exports import ExportKind
+from bot.services.dashboard import exports
+from bot.services.dashboard.exports import ExportKind
 from models import (
     AuditEntry,
     ChannelCategory,

@@ -18,26 +18,40 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import func, select, update
 
 from bot.cli import main as kyoso_cli
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.i18n import LANGUAGES
-from bot.services import lifecycle, members, slack_sync
-from bot.services.activity import ActivityRecorder
-from bot.services.contact_sender import (
-    ContactSender,
-    TokenBucket,
-    contact_email,
-    in_contact_hours,
-    retry_after,
+from bot.decided import AlreadyDecided
+from bot.domain.lifecycle import (
+    ContactTerms,
+    EndReason,
+    FlaggedMember,
+    KeepAnswer,
+    ListTerms,
+    Overview,
 )
-from bot.services.lifecycle import Policy
-from bot.services.mail import SmtpSender, deliver_pending
+from bot.gateway import build_gateway
+from bot.i18n import LANGUAGES
+from bot.services import members
+from bot.services.activity import ActivityRecorder
+from bot.services.lifecycle import answers, contacts, decisions, overview
+from bot.services.lifecycle.contact_email import contact_email
+from bot.services.lifecycle.deactivation import Deactivation, approve_and_deactivate
+from bot.services.lifecycle.policy import Policy, cycle_id_of, in_contact_hours
+from bot.services.lifecycle.rounds import UnknownCycle
+from bot.services.lifecycle.sweep import daily_sweep
+from bot.services.mail.delivery import deliver_pending
+from bot.services.mail.smtp import SmtpSender
 from bot.settings import Settings
+from bot.slack.lifecycle import LifecycleSlack, runs
+from bot.slack.lifecycle.pacing import TokenBucket, bulk_per_minute
+from bot.slack_errors import classify
 from bot.views import lifecycle as views
+from bot.views.blocks import to_dicts
 from models import (
     AttemptStatus,
     AuditEntry,
@@ -51,6 +65,7 @@ from models import (
 )
 from models.channel import Channel, ChannelCategory, ChannelStatus
 from scheduler import lifecycle_jobs
+from scheduler.jobs import JobContext
 from tests.conftest import DEFAULT_NOW
 from tests.support.kyoso_server import make_settings
 from tests.support.slack_emulator import SlackEmulator
@@ -136,19 +151,45 @@ def attempts(session_factory: SessionFactory, user_id: str) -> dict[int, Contact
 
 
 def sweep(session_factory: SessionFactory, clock: FixedClock, settings: Settings) -> dict[str, Any]:
-    return lifecycle_jobs.sweep(session_factory=session_factory, clock=clock, settings=settings)
+    """The sweep job where Kyoso has no Slack client: the database work alone."""
+    context = JobContext(session_factory=session_factory, clock=clock, settings=settings)
+    return lifecycle_jobs.sweep(context)
+
+
+def lifecycle_slack(
+    session_factory: SessionFactory,
+    clock: FixedClock,
+    client: WebClient,
+    settings: Settings,
+    *,
+    admin_token: str | None = None,
+    scim_url: str | None = None,
+) -> LifecycleSlack:
+    """The lifecycle's adapters as the gateway builds them, with an admin token if given."""
+    admin_client = None
+    if admin_token is not None:
+        settings = settings.model_copy(
+            update={
+                "slack_admin_user_token": SecretStr(admin_token),
+                "slack_scim_url": scim_url or settings.slack_scim_url,
+            }
+        )
+        admin_client = WebClient(token=admin_token, base_url=settings.slack_api_url)
+    gateway = build_gateway(
+        settings,
+        client=client,
+        admin_client=admin_client,
+        session_factory=session_factory,
+        clock=clock,
+    )
+    return gateway.lifecycle
 
 
 def contact(
     session_factory: SessionFactory, clock: FixedClock, client: WebClient, settings: Settings
 ) -> dict[str, Any]:
-    return lifecycle_jobs.send_contacts(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
-        bucket=TokenBucket(60_000, burst=100),
-    )
+    slack = lifecycle_slack(session_factory, clock, client, settings)
+    return runs.send_contacts(slack, bucket=TokenBucket(60_000, burst=100))
 
 
 def deliver(
@@ -241,33 +282,35 @@ def test_one_member_through_every_state(
     assert sweep(session_factory, clock, settings)["flagged"] == 1
     assert status_of(session_factory, HANAKO) is MemberStatus.FLAGGED
     with session_factory() as session:
-        [flagged] = lifecycle.flagged_members(session)
+        [flagged] = overview.flagged_members(session)
     assert flagged.slack_user_id == HANAKO and not flagged.email_failed
 
     # Approved: SCIM (Business+ admin token) deactivates the account in Slack.
-    deactivator = slack_sync.Deactivator(
-        bot_client=client,
-        admin_client=WebClient(token="xoxp-admin", base_url=emulator.api_url),
+    admin = lifecycle_slack(
+        session_factory,
+        clock,
+        client,
+        settings,
         admin_token="xoxp-admin",
         scim_url=emulator.base_url + "/scim/v2/",
     )
-    outcome = slack_sync.approve_and_deactivate(
+    outcome = approve_and_deactivate(
         session_factory=session_factory,
         clock=clock,
-        deactivator=deactivator,
+        deactivator=admin.deactivators.start(),
         cycle_ids=[flagged.cycle_id],
         actor=SECRETARY,
     )
-    assert outcome.deactivated == {lifecycle.EndReason.DEACTIVATED_SCIM: [HANAKO]}
+    assert outcome.deactivated == {EndReason.DEACTIVATED_SCIM: [HANAKO]}
     assert ("DELETE", f"Users/{HANAKO}") in emulator.scim_calls
     assert emulator.user(HANAKO)["deleted"] is True  # type: ignore[index]
     assert cycle_of(session_factory, HANAKO).status is CycleStatus.DEACTIVATED  # type: ignore[union-attr]
     assert status_of(session_factory, HANAKO) is MemberStatus.DEACTIVATED
     # Approving the same batch again changes nothing.
-    again = slack_sync.approve_and_deactivate(
+    again = approve_and_deactivate(
         session_factory=session_factory,
         clock=clock,
-        deactivator=deactivator,
+        deactivator=admin.deactivators.start(),
         cycle_ids=[flagged.cycle_id],
         actor=SECRETARY,
     )
@@ -275,12 +318,8 @@ def test_one_member_through_every_state(
 
     # After the retention period only what the audit needs is left; the audit stays whole.
     clock.advance(timedelta(days=365))
-    assert (
-        lifecycle_jobs.retention(session_factory=session_factory, clock=clock, settings=settings)[
-            "reduced"
-        ]
-        == 1
-    )
+    retention = JobContext(session_factory=session_factory, clock=clock, settings=settings)
+    assert lifecycle_jobs.retention(retention)["reduced"] == 1
     with session_factory() as session:
         member = members.find(session, HANAKO)
         assert member is not None
@@ -360,14 +399,14 @@ def test_keep_ends_the_round_once(
     sweep(session_factory, clock, settings)
     contact(session_factory, clock, client, settings)
     key = keep_value(lifecycle_dms(emulator, HANAKO)[0])
-    cycle_id = lifecycle.cycle_id_of(key)
-    with session_factory.begin() as session, pytest.raises(lifecycle.UnknownCycle):
-        lifecycle.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id="U0OTHER")
+    cycle_id = cycle_id_of(key)
+    with session_factory.begin() as session, pytest.raises(UnknownCycle):
+        answers.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id="U0OTHER")
     with session_factory.begin() as session:
-        kept = lifecycle.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id=HANAKO)
+        kept = answers.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id=HANAKO)
     assert kept.ended and kept.status is CycleStatus.ANSWERED
     with session_factory.begin() as session:
-        twice = lifecycle.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id=HANAKO)
+        twice = answers.keep(session, clock=clock, cycle_id=cycle_id, slack_user_id=HANAKO)
     assert not twice.ended
     assert status_of(session_factory, HANAKO) is MemberStatus.ACTIVE
     assert audit_actions(session_factory, HANAKO).count("lifecycle.kept") == 1
@@ -399,16 +438,16 @@ def test_a_bounced_email_is_recorded_and_the_round_still_ends_in_a_flag(
     clock.advance(timedelta(days=30))
     assert sweep(session_factory, clock, settings)["flagged"] == 2
     with session_factory() as session:
-        flagged = {m.slack_user_id: m for m in lifecycle.flagged_members(session)}
+        flagged = {m.slack_user_id: m for m in overview.flagged_members(session)}
     assert flagged[HANAKO].email_failed and flagged["U0NOMAIL"].email_failed
     blocks = views.flagged_list_blocks(
         list(flagged.values()),
         "ja",
         total=2,
         approved_waiting=0,
-        terms=views.ListTerms(inactive_days=180, grace_days=30),
+        terms=ListTerms(inactive_days=180, grace_days=30),
     )
-    assert "メールが届きませんでした" in json.dumps(views.to_dicts(blocks), ensure_ascii=False)
+    assert "メールが届きませんでした" in json.dumps(to_dicts(blocks), ensure_ascii=False)
 
 
 def test_secretariat_facilitators_bots_and_the_exempt_are_never_contacted(
@@ -488,22 +527,20 @@ def test_restore_takes_a_member_off_the_flag_list(
     clock.advance(timedelta(days=31))
     assert sweep(session_factory, clock, settings)["flagged"] == 2
     with session_factory() as session:
-        batch = lifecycle.flagged_members(session)
+        batch = overview.flagged_members(session)
     by_user = {m.slack_user_id: m.cycle_id for m in batch}
     with session_factory.begin() as session:
-        restored = lifecycle.restore(session, clock=clock, cycle_id=by_user["U0A"], actor=SECRETARY)
+        restored = decisions.restore(session, clock=clock, cycle_id=by_user["U0A"], actor=SECRETARY)
     assert restored.slack_user_id == "U0A"
     assert status_of(session_factory, "U0A") is MemberStatus.ACTIVE
-    with session_factory.begin() as session, pytest.raises(lifecycle.NotDecidable):
-        lifecycle.restore(session, clock=clock, cycle_id=by_user["U0A"], actor=SECRETARY)
+    with session_factory.begin() as session, pytest.raises(AlreadyDecided):
+        decisions.restore(session, clock=clock, cycle_id=by_user["U0A"], actor=SECRETARY)
     # Without an admin token, approval leaves a to-do list, also as CSV for Excel.
-    no_power = slack_sync.Deactivator(
-        bot_client=client, admin_client=None, admin_token=None, scim_url="http://unused/"
-    )
-    outcome = slack_sync.approve_and_deactivate(
+    slack = lifecycle_slack(session_factory, clock, client, settings)
+    outcome = approve_and_deactivate(
         session_factory=session_factory,
         clock=clock,
-        deactivator=no_power,
+        deactivator=slack.deactivators.start(),
         cycle_ids=list(by_user.values()),
         actor=SECRETARY,
     )
@@ -518,9 +555,7 @@ def test_restore_takes_a_member_off_the_flag_list(
     ]
     # The secretariat deactivates U0B by hand; the next users.list sync notices.
     emulator.update_user("U0B", deleted=True)
-    synced = slack_sync.sync_users(
-        session_factory=session_factory, clock=clock, client=client, bucket=TokenBucket(60_000)
-    )
+    synced = slack.directory.sync_users(bucket=TokenBucket(60_000))
     assert synced.deactivated == 1
     assert cycle_of(session_factory, "U0B").end_reason == "deactivated_in_slack"  # type: ignore[union-attr]
     # Restored, U0A is left alone until 180 days after the restore.
@@ -583,7 +618,11 @@ def test_a_dm_slack_refuses_fails_and_the_email_follows_at_once(
 
 
 def test_users_sync_pages_through_and_records_what_changed(
-    emulator: SlackEmulator, client: WebClient, session_factory: SessionFactory, clock: FixedClock
+    emulator: SlackEmulator,
+    settings: Settings,
+    client: WebClient,
+    session_factory: SessionFactory,
+    clock: FixedClock,
 ) -> None:
     for n in range(450):
         emulator.add_user(f"U0N{n:04d}", name=f"n{n}", email=f"n{n}@town.example.lg.jp")
@@ -591,10 +630,8 @@ def test_users_sync_pages_through_and_records_what_changed(
     add_member(session_factory, emulator, "U0LEFT", email="left@city.example.lg.jp")
     emulator.update_user("U0LEFT", deleted=True)
     seen: list[int] = []
-    result = slack_sync.sync_users(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
+    directory = lifecycle_slack(session_factory, clock, client, settings).directory
+    result = directory.sync_users(
         bucket=TokenBucket(60_000),
         progress=lambda done, total: seen.append(done),
     )
@@ -611,9 +648,7 @@ def test_users_sync_pages_through_and_records_what_changed(
     assert status_of(session_factory, "U0LEFT") is MemberStatus.DEACTIVATED
     # Reactivated in Slack: active again.
     emulator.update_user("U0LEFT", deleted=False)
-    again = slack_sync.sync_users(
-        session_factory=session_factory, clock=clock, client=client, bucket=TokenBucket(60_000)
-    )
+    again = directory.sync_users(bucket=TokenBucket(60_000))
     assert (again.added, again.reactivated) == (0, 1)
 
 
@@ -625,9 +660,7 @@ def test_users_list_is_paced_at_tier_2_by_default() -> None:
         sleeps.append(seconds)
         fake_now[0] += seconds
 
-    bucket = TokenBucket(
-        slack_sync.bulk_per_minute("users.list"), monotonic=lambda: fake_now[0], sleep=sleep
-    )
+    bucket = TokenBucket(bulk_per_minute("users.list"), monotonic=lambda: fake_now[0], sleep=sleep)
     for _ in range(5):
         bucket.take()
     assert sleeps and all(abs(s - 60 / 16) < 1e-6 for s in sleeps)  # 80 % of Tier 2
@@ -637,27 +670,25 @@ def test_users_list_is_paced_at_tier_2_by_default() -> None:
 
 
 def test_last_logins_are_imported_on_a_paid_plan_and_skipped_quietly_otherwise(
-    emulator: SlackEmulator, session_factory: SessionFactory, clock: FixedClock
+    emulator: SlackEmulator,
+    settings: Settings,
+    client: WebClient,
+    session_factory: SessionFactory,
+    clock: FixedClock,
 ) -> None:
     add_member(session_factory, emulator, HANAKO)
     add_member(session_factory, emulator, "U0OLD")
     login = DEFAULT_NOW - timedelta(days=2)
     emulator.set_access_log(HANAKO, login.timestamp())
     emulator.add_token("xoxp-free", scopes=["admin"], user_id="U0HANAKO")
-    free = slack_sync.import_access_logs(
-        session_factory=session_factory,
-        clock=clock,
-        admin_client=WebClient(token="xoxp-free", base_url=emulator.api_url),
-        bucket=TokenBucket(60_000),
-    )
+    free = lifecycle_slack(
+        session_factory, clock, client, settings, admin_token="xoxp-free"
+    ).directory.import_access_logs(bucket=TokenBucket(60_000))
     assert free.skipped == "paid_only" and free.updated == 0
     emulator.add_token("xoxp-paid", scopes=["admin"], user_id="U0HANAKO", paid=True)
-    paid = slack_sync.import_access_logs(
-        session_factory=session_factory,
-        clock=clock,
-        admin_client=WebClient(token="xoxp-paid", base_url=emulator.api_url),
-        bucket=TokenBucket(60_000),
-    )
+    paid = lifecycle_slack(
+        session_factory, clock, client, settings, admin_token="xoxp-paid"
+    ).directory.import_access_logs(bucket=TokenBucket(60_000))
     assert paid.updated == 1 and paid.skipped is None
     with session_factory() as session:
         member = members.find(session, HANAKO)
@@ -665,33 +696,32 @@ def test_last_logins_are_imported_on_a_paid_plan_and_skipped_quietly_otherwise(
     # A recent login keeps her out of the sweep even though the bot never saw her post.
     policy = Policy()
     with session_factory.begin() as session:
-        assert lifecycle.sweep(session, clock=clock, policy=policy).started == 1  # U0OLD only
+        assert daily_sweep(session, clock=clock, policy=policy).started == 1  # U0OLD only
     assert cycle_of(session_factory, HANAKO) is None
 
 
 def test_deactivation_through_the_enterprise_admin_api(
-    emulator: SlackEmulator, client: WebClient
+    emulator: SlackEmulator,
+    settings: Settings,
+    client: WebClient,
+    session_factory: SessionFactory,
+    clock: FixedClock,
 ) -> None:
     emulator.add_user(HANAKO, name="hanako")
     emulator.add_user("U0ADMIN", name="admin", is_admin=True)
     emulator.add_token("xoxp-org", scopes=["admin.users:write"], user_id="U0ADMIN", enterprise=True)
-    deactivator = slack_sync.Deactivator(
-        bot_client=client,
-        admin_client=WebClient(token="xoxp-org", base_url=emulator.api_url),
-        admin_token="xoxp-org",
-        scim_url=emulator.base_url + "/scim/v2/",  # not paid: SCIM answers 403
-    )
+    scim_url = emulator.base_url + "/scim/v2/"  # not paid: SCIM answers 403
+    deactivator = lifecycle_slack(
+        session_factory, clock, client, settings, admin_token="xoxp-org", scim_url=scim_url
+    ).deactivators.start()
     result = deactivator.deactivate(HANAKO)
-    assert result.via is lifecycle.EndReason.DEACTIVATED_ADMIN_API
+    assert result.via is EndReason.DEACTIVATED_ADMIN_API
     assert emulator.removed_users() == [HANAKO]
-    free = slack_sync.Deactivator(
-        bot_client=client,
-        admin_client=WebClient(token="xoxp-free", base_url=emulator.api_url),
-        admin_token="xoxp-free",
-        scim_url=emulator.base_url + "/scim/v2/",
-    )
+    free = lifecycle_slack(
+        session_factory, clock, client, settings, admin_token="xoxp-free", scim_url=scim_url
+    ).deactivators.start()
     emulator.add_token("xoxp-free", scopes=["admin"], user_id="U0ADMIN")
-    assert free.deactivate(HANAKO) == slack_sync.Deactivation(None)  # a to-do, no error
+    assert free.deactivate(HANAKO) == Deactivation(None)  # a to-do, no error
 
 
 # --- pieces ------------------------------------------------------------------------------------
@@ -699,7 +729,7 @@ def test_deactivation_through_the_enterprise_admin_api(
 
 def test_every_view_renders_in_both_languages() -> None:
     at = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)
-    member = lifecycle.FlaggedMember(
+    member = FlaggedMember(
         cycle_id=7,
         slack_user_id=HANAKO,
         name="山田 <花子>",
@@ -715,19 +745,19 @@ def test_every_view_renders_in_both_languages() -> None:
         dm_failed=True,
         email_failed=False,
     )
-    overview = lifecycle.Overview(contacting=3, flagged=25, approved=2, exempt=4)
-    terms = views.ContactTerms(inactive_days=180, email_after_days=14, grace_days=30)
+    counts = Overview(contacting=3, flagged=25, approved=2, exempt=4)
+    terms = ContactTerms(inactive_days=180, email_after_days=14, grace_days=30)
     for language in LANGUAGES:
-        dm = views.to_dicts(views.contact_dm_blocks("7:1", language, terms=terms, last_active=at))
+        dm = to_dicts(views.contact_dm_blocks("7:1", language, terms=terms, last_active=at))
         assert dm[0]["block_id"] == "lifecycle_contact:7:1"
-        views.to_dicts(views.thanks_dm_blocks("7:thanks", language))
-        views.to_dicts(views.kept_blocks(language, already=True))
-        summary = views.to_dicts(
+        to_dicts(views.thanks_dm_blocks("7:thanks", language))
+        to_dicts(views.kept_blocks(KeepAnswer.ALREADY, language))
+        summary = to_dicts(
             views.weekly_summary_blocks(
-                overview,
+                counts,
                 [member] * 20,
                 language,
-                terms=views.ListTerms(inactive_days=180, grace_days=30),
+                terms=ListTerms(inactive_days=180, grace_days=30),
             )
         )
         assert len(summary) <= 50
@@ -752,6 +782,9 @@ def test_retry_after_reads_slacks_answer() -> None:
         )
         return SlackApiError("x", response)
 
+    def retry_after(exc: SlackApiError) -> float | None:
+        return classify(exc).retry_after
+
     assert retry_after(error(429, {"Retry-After": "7"}, {"ok": False, "error": "ratelimited"})) == 7
     assert retry_after(error(429, {"retry-after": ["3"]}, {"ok": False})) == 3
     assert retry_after(error(200, {}, {"ok": False, "error": "channel_not_found"})) is None
@@ -766,14 +799,14 @@ def test_the_sweep_counts_match_the_rows_on_both_databases(
             member.created_at = LONG_AGO
             member.last_seen_at = LONG_AGO if n % 3 else clock.now()
     with session_factory.begin() as session:
-        result = lifecycle.sweep(session, clock=clock, policy=Policy())
+        result = daily_sweep(session, clock=clock, policy=Policy())
     with session_factory() as session:
         staged = session.scalar(select(func.count()).select_from(InactivityCycle))
     assert result.started == staged == 20
     with session_factory.begin() as session:
-        assert lifecycle.plan_first_contacts(session, now=clock.now(), limit=15) == 15
-        assert lifecycle.plan_first_contacts(session, now=clock.now(), limit=15) == 5
-        assert lifecycle.pending_contacts(session, now=clock.now()) == 20
+        assert contacts.plan_first_contacts(session, now=clock.now(), limit=15) == 15
+        assert contacts.plan_first_contacts(session, now=clock.now(), limit=15) == 5
+        assert contacts.pending_contacts(session, now=clock.now()) == 20
 
 
 def test_contact_sender_reports_progress(
@@ -787,11 +820,8 @@ def test_contact_sender_reports_progress(
         add_member(session_factory, emulator, f"U0P{n}")
     sweep(session_factory, clock, settings)
     seen: list[tuple[int, int | None]] = []
-    run = ContactSender(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
+    senders = lifecycle_slack(session_factory, clock, client, settings).contacts
+    run = senders.start(
         bucket=TokenBucket(60_000, burst=10),
         progress=lambda done, total: seen.append((done, total)),
     ).run()
@@ -810,22 +840,11 @@ def test_a_run_stops_at_its_time_budget_and_the_next_one_goes_on(
 ) -> None:
     add_member(session_factory, emulator, HANAKO)
     sweep(session_factory, clock, settings)
-    spent = ContactSender(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
-        time_budget=0,
-    ).run()
+    senders = lifecycle_slack(session_factory, clock, client, settings).contacts
+    spent = senders.start(time_budget=0).run()
     assert (spent.stopped, spent.dms, spent.more) == ("time budget", 0, True)
     # Slack asking to wait longer than the budget allows also ends the run, losing nothing.
     emulator.rate_limit("dnd.info", times=1, retry_after=30)
-    short = ContactSender(
-        session_factory=session_factory,
-        clock=clock,
-        client=client,
-        settings=settings,
-        time_budget=5,
-    ).run()
+    short = senders.start(time_budget=5).run()
     assert (short.stopped, short.dms) == ("time budget", 0)
     assert contact(session_factory, clock, client, settings)["dms"] == 1

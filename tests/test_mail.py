@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services.application_emails import (
+from bot.services.applications.emails import (
     SEPARATOR,
     ApplicationEmailKind,
     approved_email,
@@ -25,19 +25,18 @@ from bot.services.application_emails import (
     received_email,
     rejected_email,
 )
-from bot.services.mail import (
+from bot.services.mail.delivery import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
-    OUTBOX_RETENTION,
     RETRY_DELAYS,
-    MailConnection,
-    MailWorker,
-    SmtpSender,
     deliver_pending,
-    prune_outbox,
-    queue_email,
     retry_at,
 )
+from bot.services.mail.outbox import queue_email
+from bot.services.mail.port import MailConnection
+from bot.services.mail.prune import OUTBOX_RETENTION, prune_outbox
+from bot.services.mail.smtp import SmtpSender
+from bot.services.mail.worker import MailWorker
 from bot.settings import Settings
 from models import Application, ApplicationSource, ApplicationStatus, EmailStatus, Organisation
 from models import OutboundEmail as Row
@@ -383,7 +382,9 @@ def test_logs_name_the_key_and_domain_but_never_the_address_or_body(
     queue(session_factory, clock, "k:2", "other.person@city.chiba.lg.jp", body="ひみつの本文")
     with caplog.at_level(logging.DEBUG, logger="bot.services.mail"):
         deliver_pending(session_factory, SmtpSender(mail_settings(server)), clock=clock)
-    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "bot.services.mail")
+    text = "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith("bot.services.mail")
+    )
     assert "k:1" in text and "k:2" in text and "@city.chiba.lg.jp" in text
     assert "secret.person" not in text and "other.person" not in text
     assert "ひみつ" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from app import build_deps
 from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.manifest import Manifest, load_manifest, parse_manifest
+from handlers.access import routes_for
 from tests.conftest import DEFAULT_NOW
-from tests.support.kyoso_server import make_settings
+from tests.support.kyoso_server import make_settings, offline_app
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
 
@@ -153,3 +155,47 @@ def _minimal_event(event_type: str) -> dict[str, Any]:
             "channel_type": "channel",
         },
     }.get(event_type) or pytest.fail(f"add a minimal payload for {event_type}")
+
+
+# ---- ARCHITECTURE.md's map of entry points ------------------------------------------------
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "ARCHITECTURE.md"
+_MAP_ROW = re.compile(r"^\| `([^`]+)` \| ([a-z ]+) \| `([^`]+)` \|$")
+
+
+def architecture_rows() -> set[tuple[str, str, str]]:
+    """(entry, kind, module file) for every manifest entry and `/kyoso` subcommand, read
+    from what the handlers registered."""
+    manifest = load_manifest()
+    bolt, deps = offline_app()
+    routes = routes_for(bolt, deps).declared
+    declared_events = {_EVENT_TYPE.get(e, e) for e in manifest.bot_events}
+    shortcut_kinds = {f"{kind}_shortcut": kind for kind, _ in manifest.shortcuts}
+
+    def file_of(module: str) -> str:
+        path = module.replace(".", "/")
+        return f"{path}/__init__.py" if (ROOT_MANIFEST.parent / path).is_dir() else f"{path}.py"
+
+    rows: set[tuple[str, str, str]] = set()
+    for route in routes:
+        if route.kind == "event" and route.key in declared_events:
+            rows.add((str(route.key), "event", file_of(route.module)))
+        elif route.kind in shortcut_kinds:
+            rows.add((str(route.key), route.kind.replace("_", " "), file_of(route.module)))
+        elif route.kind == "command":
+            rows.add((str(route.key), "command", file_of(route.module)))
+    for sub in deps.commands.all():
+        rows.add((f"/kyoso {sub.name}", "subcommand", file_of(sub.run.__module__)))
+    return rows
+
+
+def test_architecture_map_says_where_each_entry_point_is_handled() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    written = {
+        (match[1], match[2], match[3])
+        for line in text.splitlines()
+        if (match := _MAP_ROW.match(line.strip()))
+    }
+    expected = architecture_rows()
+    assert written - expected == set(), "rows in ARCHITECTURE.md that no longer hold"
+    assert expected - written == set(), "entry points missing from ARCHITECTURE.md"

@@ -20,7 +20,7 @@ from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.detectors import my_number_check_digit
-from bot.services import moderation
+from bot.services.moderation import privacy
 from models import Base, CaseSource, Detection, InboxEvent, ModerationCase, ProcessedEvent
 from tests.support.kyoso_server import RunningKyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
@@ -317,6 +317,53 @@ def test_an_author_deleting_a_message_with_an_open_case_is_noted(
     wait_for(lambda: "投稿者がメッセージを削除しました" in rendered(alerts(emulator)[0]))
 
 
+# ---- the pipeline's rules, without Slack ---------------------------------------------------
+
+
+def test_what_the_detectors_look_at() -> None:
+    from bot.services.moderation.detection import Change, has_durable_effects, inspect
+
+    def seen(event: dict[str, Any]) -> Any:
+        return inspect(event, review_channel=REVIEW)
+
+    post = {"type": "message", "user": AUTHOR, "ts": "1.1", "text": f"マイナンバー {MY_NUMBER}"}
+    found = seen(message_event(post))
+    assert found is not None and found.change is Change.POSTED and found.serious
+    assert found.kinds == ["my_number"] and MY_NUMBER not in repr(found)
+    assert has_durable_effects(message_event(post), review_channel=REVIEW)
+    clean = message_event({**post, "text": "よろしくお願いします"})
+    assert seen(clean) is None and not has_durable_effects(clean, review_channel=REVIEW)
+    assert seen({**message_event(post), "channel": REVIEW}) is None
+    assert seen({**message_event(post), "channel_type": "group"}) is None
+    assert seen(message_event({**post, "bot_id": "B0X"})) is None
+    decoration = message_event(
+        {"type": "message", "subtype": "message_changed", "message": post, "previous_message": post}
+    )
+    assert seen(decoration) is None  # a link preview, not an edit
+    deleted = message_event(
+        {"type": "message", "subtype": "message_deleted", "deleted_ts": "1.1", "ts": "1.2"}
+    )
+    gone = seen(deleted)
+    assert gone is not None and gone.change is Change.DELETED and gone.user == "member"
+
+
+def test_which_alerts_a_detection_posts_or_updates() -> None:
+    from bot.services.moderation.cases import Opened
+    from bot.services.moderation.detection import Recorded
+    from models import CaseStatus
+
+    new = Opened("c1", new_case=True, new_report=True, status=CaseStatus.OPEN)
+    added_to = Opened("c1", new_case=False, new_report=True, status=CaseStatus.OPEN)
+    known = Opened("c1", new_case=False, new_report=False, status=CaseStatus.OPEN)
+    assert Recorded(True, new, None).alerts_to_post() == ["c1"]
+    assert Recorded(True, new, "c1").alerts_to_refresh() == []  # the post shows it all
+    assert Recorded(True, added_to, None).alerts_to_refresh() == ["c1"]
+    assert Recorded(False, added_to, "c1").alerts_to_refresh() == ["c1"]  # once
+    assert Recorded(False, known, "c1").alerts_to_refresh() == ["c1"]
+    assert Recorded(False, None, "c2").alerts_to_refresh() == ["c2"]
+    assert Recorded(False, None, None).alerts_to_post() == []
+
+
 # ---- privacy: no detected value in clear, anywhere Kyoso writes ---------------------------------
 
 
@@ -398,17 +445,17 @@ def test_no_detected_personal_value_is_ever_written_in_clear(
 @settings(max_examples=200, deadline=None)
 def test_an_excerpt_never_holds_a_my_number(before: str, after: str, grouped: bool) -> None:
     number = GROUPED if grouped else MY_NUMBER
-    excerpt = moderation.safe_excerpt(f"{before}マイナンバー {number} {after}")
+    excerpt = privacy.safe_excerpt(f"{before}マイナンバー {number} {after}")
     assert MY_NUMBER not in _digits(excerpt) and number not in excerpt
-    assert len(excerpt) <= moderation.EXCERPT_LIMIT
+    assert len(excerpt) <= privacy.EXCERPT_LIMIT
 
 
 @given(st.text(max_size=400), st.lists(st.text(max_size=60), max_size=3))
 @settings(max_examples=300, deadline=None)
 def test_excerpts_and_notes_never_raise(message: str, names: list[str]) -> None:
-    excerpt = moderation.safe_excerpt(message, names)
+    excerpt = privacy.safe_excerpt(message, names)
     assert isinstance(excerpt, str)
-    assert isinstance(moderation.safe_note(message), (str, type(None)))
+    assert isinstance(privacy.safe_note(message), (str, type(None)))
 
 
 # ---- every view renders within Block Kit's limits, in both languages ------------------------
@@ -418,8 +465,25 @@ def test_excerpts_and_notes_never_raise(message: str, names: list[str]) -> None:
 def test_every_moderation_view_renders_within_limits(language: Any) -> None:
     from datetime import UTC, datetime
 
-    from bot.services.moderation import CaseAction, CaseEvent, History, PastCase, Report
-    from bot.views import moderation as views
+    from bot.domain.moderation import (
+        ActionForm,
+        CaseAction,
+        CaseEvent,
+        CaseItem,
+        CaseLine,
+        CasesPage,
+        DetectorWarning,
+        History,
+        PastCase,
+        Report,
+    )
+    from bot.timefmt import JST
+    from bot.views.blocks import to_dicts
+    from bot.views.moderation.actions import action_modal
+    from bot.views.moderation.alerts import alert_blocks, alert_text
+    from bot.views.moderation.lists import cases_blocks, reporters_blocks
+    from bot.views.moderation.messages import author_dm_blocks, warning_blocks
+    from bot.views.moderation.reports import ReportMetadata, notice_modal, report_modal
     from models import CaseStatus
 
     at = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -445,7 +509,7 @@ def test_every_moderation_view_renders_within_limits(language: Any) -> None:
         * 3
     )
     for status in CaseStatus:
-        item = views.CaseItem(
+        item = CaseItem(
             public_id="abcd1234",
             channel_id=PUBLIC,
             author_id=AUTHOR,
@@ -463,33 +527,30 @@ def test_every_moderation_view_renders_within_limits(language: Any) -> None:
             history=history,
             events=events,
         )
-        blocks = views.alert_blocks(item, language)
+        blocks = alert_blocks(item, language)
         assert len(blocks) <= 50
         for block in blocks:
             block.to_dict()  # slack_sdk checks each block's limits
-        assert "<!channel>" not in json.dumps(views.to_dicts(blocks))  # escaped
-        assert views.alert_text(item, language)
+        assert "<!channel>" not in json.dumps(to_dicts(blocks))  # escaped
+        assert alert_text(item, language)
     for action in CaseAction:
-        views.action_modal(
-            action,
-            public_id="abcd1234",
-            language=language,
-            default_rule="personal_information",
-            explanation="説明",
-        ).to_dict()
-    views.report_modal(language, private_metadata="{}").to_dict()
-    views.notice_modal(language, "moderation.report.own_message").to_dict()
+        form = ActionForm("abcd1234", action, AUTHOR, "personal_information", at, 2)
+        for powers in (True, False):
+            action_modal(form, language=language, powers=powers, zone=JST).to_dict()
+    metadata = ReportMetadata(channel_id=PUBLIC, message_ts="1.2", author_id=AUTHOR)
+    report_modal(language, metadata=metadata).to_dict()
+    notice_modal(language, "moderation.report.own_message").to_dict()
     for kinds in (["my_number", "phone_number"], ["link_only"], ["confidentiality_3"]):
-        for block in views.warning_blocks(
-            language,
-            kinds=kinds,
-            rules=["personal_information", "ad_or_link_only", "confidentiality"],
+        warning = DetectorWarning(
+            kinds=tuple(kinds),
+            rules=("personal_information", "ad_or_link_only", "confidentiality"),
             case_opened=True,
             in_file_name=False,
-        ):
+        )
+        for block in warning_blocks(language, warning):
             block.to_dict()
     for action in (CaseAction.WARN, CaseAction.REQUEST_EDIT):
-        for block in views.author_dm_blocks(
+        for block in author_dm_blocks(
             action,
             language,
             channel_id=PUBLIC,
@@ -499,14 +560,14 @@ def test_every_moderation_view_renders_within_limits(language: Any) -> None:
             deadline=at,
         ):
             block.to_dict()
-    lines = [
-        views.CaseLine(f"c{n}", PUBLIC, AUTHOR, at, CaseStatus.OPEN, ("spam",), 2, 5, None)
+    lines = tuple(
+        CaseLine(f"c{n}", PUBLIC, AUTHOR, at, CaseStatus.OPEN, ("spam",), 2, 5, None)
         for n in range(25)
-    ]
-    blocks = views.cases_blocks(
-        lines, language, title="x" * 300, page=1, pages=3, total=25, next_hint="next"
     )
-    assert len(blocks) <= 50 and all(b.to_dict() for b in blocks)
+    for author in (None, "U" + "X" * 300):
+        page = CasesPage(lines, author, total=25, page=1, pages=3)
+        blocks = cases_blocks(page, language)
+        assert len(blocks) <= 50 and all(b.to_dict() for b in blocks)
     reports = [Report(f"U{n}", "other", "メモ" * 400, at) for n in range(60)]
-    for block in views.reporters_blocks("abcd1234", reports, language):
+    for block in reporters_blocks("abcd1234", reports, language):
         block.to_dict()

@@ -15,11 +15,33 @@ from sqlalchemy import select
 from bot.cli import main as kyoso_cli
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory
+from bot.domain.onboarding import (
+    AcceptedState,
+    ChannelRef,
+    IntroDraft,
+    Introduction,
+    MemberRecord,
+    ProfileProblems,
+    RulesState,
+    StuckMember,
+    Suggestions,
+    UnmatchedJoin,
+    Welcome,
+)
+from bot.eligibility.directory import OrganisationDirectory
 from bot.i18n import LANGUAGES
-from bot.services import onboarding, rules
+from bot.services import rules
+from bot.services.onboarding.introductions import record_introduction
+from bot.services.onboarding.profiles import profile_problems
+from bot.services.onboarding.stuck import stuck_in_onboarding
 from bot.settings import Settings
-from bot.views import onboarding as views
+from bot.slack.onboarding import dms
+from bot.views.onboarding.introduction import intro_modal, intro_post_blocks, intro_reminder_blocks
+from bot.views.onboarding.profile import profile_nudge_blocks
+from bot.views.onboarding.rules import rules_updated_blocks
+from bot.views.onboarding.secretariat import stuck_report_blocks, unmatched_join_blocks
+from bot.views.onboarding.welcome import welcome_blocks
+from bot.views.onboarding.whoami import whoami_blocks
 from models import AuditEntry, Member, MemberStatus, Organisation
 from scheduler import onboarding_jobs
 from scheduler.jobs import JobContext, JobResult, find_job
@@ -36,7 +58,7 @@ def jst(*args: int) -> datetime:
 
 @pytest.fixture(autouse=True)
 def _no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(onboarding_jobs, "DM_PACE_SECONDS", 0)
+    monkeypatch.setattr(dms, "DM_PACE_SECONDS", 0)
 
 
 @pytest.fixture
@@ -49,7 +71,7 @@ def settings(emulator: SlackEmulator, database_url: str) -> Settings:
 def context(
     emulator: SlackEmulator, settings: Settings, session_factory: SessionFactory, clock: FixedClock
 ) -> JobContext:
-    return JobContext(
+    return JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=WebClient(token="xoxb-test", base_url=emulator.api_url),
@@ -114,7 +136,7 @@ def test_one_introduction_reminder_a_week_after_joining(
         emulator.add_user(user_id, name=user_id.lower(), locale=locale)
         _member(session_factory, user_id, joined_at=joined)
     with session_factory.begin() as session:
-        onboarding.record_introduction(session, clock=clock, slack_user_id="U0DONE")
+        record_introduction(session, clock=clock, slack_user_id="U0DONE")
 
     clock.set(joined + timedelta(days=7) - timedelta(minutes=1))
     assert _run("onboarding-intro-reminders", context)["reminded"] == 0
@@ -139,7 +161,7 @@ def test_no_introduction_channel_no_reminders(
     emulator: SlackEmulator, database_url: str, session_factory: SessionFactory, clock: FixedClock
 ) -> None:
     _member(session_factory, "U0JA", joined_at=clock.now() - timedelta(days=10))
-    context = JobContext(
+    context = JobContext.with_slack(
         session_factory=session_factory,
         clock=clock,
         client=WebClient(token="xoxb-test", base_url=emulator.api_url),
@@ -158,7 +180,7 @@ def test_no_introduction_channel_no_reminders(
 
 def _stuck_ids(session_factory: SessionFactory, now: datetime) -> list[str]:
     with session_factory() as session:
-        stuck = onboarding.stuck_in_onboarding(session, now=now, zone=JST)
+        stuck = stuck_in_onboarding(session, now=now, zone=JST)
     return [m.slack_user_id for m in stuck]
 
 
@@ -178,7 +200,7 @@ def test_stuck_after_three_business_days_around_a_weekend_and_a_holiday(
     assert _stuck_ids(session_factory, jst(2026, 11, 25, 23, 59)) == []
     assert _stuck_ids(session_factory, jst(2026, 11, 26, 0, 1)) == ["U0FRI"]
     with session_factory() as session:
-        [stuck] = onboarding.stuck_in_onboarding(session, now=jst(2026, 11, 30, 9), zone=JST)
+        [stuck] = stuck_in_onboarding(session, now=jst(2026, 11, 30, 9), zone=JST)
     assert stuck.business_days == 5  # Tue, Wed, Thu, Fri, Mon
 
 
@@ -217,7 +239,7 @@ def test_the_daily_stuck_report_goes_to_the_review_channel_on_business_days(
 
 def test_a_long_stuck_list_fits_one_message() -> None:
     stuck = [
-        onboarding.StuckMember(
+        StuckMember(
             slack_user_id=f"U{n:08d}",
             name="名前" * 40,
             email=None,
@@ -228,7 +250,7 @@ def test_a_long_stuck_list_fits_one_message() -> None:
         for n in range(1500)
     ]
     for language in LANGUAGES:
-        blocks = views.stuck_report_blocks(stuck, language, min_business_days=3)
+        blocks = stuck_report_blocks(stuck, language, min_business_days=3)
         rendered = [b.to_dict() for b in blocks]  # slack_sdk checks the limits
         assert len(rendered) <= 50
         assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in rendered)
@@ -271,7 +293,7 @@ def test_profile_problems_read_slacks_user_object() -> None:
     person = {
         "profile": {"is_custom_image": True, "display_name": "山田", "real_name": "山田 太郎"}
     }
-    assert not onboarding.profile_problems(person, directory)
+    assert not profile_problems(person, directory)
     default_avatar = {
         "profile": {
             "real_name": "山田 太郎",
@@ -279,9 +301,9 @@ def test_profile_problems_read_slacks_user_object() -> None:
             "%2Fdf10d%2Fimg%2Favatars%2Fava_0001-72.png",
         }
     }
-    assert onboarding.profile_problems(default_avatar, directory).no_photo
+    assert profile_problems(default_avatar, directory).no_photo
     office = {"profile": {"is_custom_image": True, "display_name": "", "real_name": "札幌市役所"}}
-    assert onboarding.profile_problems(office, directory).organisation_like_name == "札幌市役所"
+    assert profile_problems(office, directory).organisation_like_name == "札幌市役所"
 
 
 # --- a new rules version -------------------------------------------------------------------------
@@ -301,14 +323,16 @@ def test_asking_again_is_paced_resumable_and_once_per_member_and_version(
     _member(session_factory, "U0GONE", joined_at=joined, accepted="1", status=MemberStatus.DELETED)
     pauses: list[float] = []
 
+    gateway = JobContext.with_slack(
+        session_factory=session_factory,
+        clock=clock,
+        client=WebClient(token="xoxb-test", base_url=emulator.api_url),
+        settings=settings,
+    ).gateway
+    assert gateway is not None
+
     def run(limit: int) -> JobResult:
-        messenger = onboarding_jobs.Messenger(
-            client=WebClient(token="xoxb-test", base_url=emulator.api_url),
-            settings=settings,
-            session_factory=session_factory,
-            pause=pauses.append,
-            pace_seconds=1.5,
-        )
+        messenger = gateway.onboarding.dms.messenger(pause=pauses.append, pace_seconds=1.5)
         return onboarding_jobs.ask_again(
             session_factory=session_factory, clock=clock, messenger=messenger, limit=limit
         )
@@ -362,13 +386,13 @@ def test_publishing_refuses_bad_versions(
 
 def test_every_onboarding_builder_renders_in_both_languages() -> None:
     current = rules.builtin()
-    suggestions = onboarding.Suggestions(
-        main=(onboarding.ChannelRef("C0ALL", "デジ_all_雑談"),),
-        regional=(onboarding.ChannelRef("C0RE", "デジ_re_北海道", "北海道"),),
-        themes=(onboarding.ChannelRef("C0PJ", "デジ_pj_窓口dx"),),
+    suggestions = Suggestions(
+        main=(ChannelRef("C0ALL", "デジ_all_雑談"),),
+        regional=(ChannelRef("C0RE", "デジ_re_北海道", "北海道"),),
+        themes=(ChannelRef("C0PJ", "デジ_pj_窓口dx"),),
     )
-    welcome = onboarding.Welcome("U0X", "山田 太郎", current, suggestions)
-    record = onboarding.MemberRecord(
+    welcome = Welcome("U0X", "山田 太郎", current, suggestions)
+    record = MemberRecord(
         slack_user_id="U0X",
         real_name="山田",
         display_name=None,
@@ -380,32 +404,30 @@ def test_every_onboarding_builder_renders_in_both_languages() -> None:
         locale="en",
         rules_version="1",
         rules_accepted_at=jst(2026, 1, 5, 9),
-        rules_state=onboarding.RulesState.OUTDATED,
+        rules_state=RulesState.OUTDATED,
         current_rules_version="2",
         joined_at=None,
         introduced_at=None,
     )
-    joiner = onboarding.UnmatchedJoin("U0X", None, None, None)
+    joiner = UnmatchedJoin("U0X", None, None, None)
     for language in LANGUAGES:
         builders: list[list[Any]] = [
-            views.welcome_blocks(welcome, language, intro_channel=INTRO),
-            views.rules_updated_blocks(
-                current, language, accepted=views.AcceptedState("0", jst(2026, 1, 5, 9))
+            welcome_blocks(welcome, language, intro_channel=INTRO),
+            rules_updated_blocks(
+                current, language, accepted=AcceptedState("0", jst(2026, 1, 5, 9))
             ),
-            views.intro_reminder_blocks(INTRO, language),
-            views.profile_nudge_blocks(onboarding.ProfileProblems(True, "情報政策課"), language),
-            views.unmatched_join_blocks(joiner, language, status_label=None),
-            views.whoami_blocks(record, language, slack_language_name="x"),
-            views.whoami_blocks(None, language, slack_language_name="x"),
-            views.intro_post_blocks(
-                views.Introduction("U0X", "山田", "札幌市", "", "DX"), language
-            ),
+            intro_reminder_blocks(INTRO, language),
+            profile_nudge_blocks(ProfileProblems(True, "情報政策課"), language),
+            unmatched_join_blocks(joiner, language),
+            whoami_blocks(record, language, slack_language_name="x"),
+            whoami_blocks(None, language, slack_language_name="x"),
+            intro_post_blocks(Introduction("U0X", "山田", "札幌市", "", "DX"), language),
         ]
         for blocks in builders:
             assert 0 < len(blocks) <= 50
             [b.to_dict() for b in blocks]
-        draft = onboarding.IntroDraft("山田", "札幌市", "")
-        views.intro_modal(draft, language, intro_channel=INTRO).to_dict()
+        draft = IntroDraft("山田", "札幌市", "")
+        intro_modal(draft, language, intro_channel=INTRO).to_dict()
 
 
 def test_kyoso_rules_list_marks_the_current_version(

@@ -12,24 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import SessionFactory
-from bot.eligibility import (
-    ApplicationInput,
-    OrganisationDirectory,
-    ReasonCode,
-    decide,
-    no_history,
-)
+from bot.eligibility.decision import decide
+from bot.eligibility.directory import OrganisationDirectory
+from bot.eligibility.verdict import ApplicationInput, ReasonCode, no_history
 from bot.i18n import LANGUAGES, catalogue, t
 from bot.i18n.reasons import CASE_PARAMS, OPTIONAL_PARAMS, reason_key, reason_text
 from bot.proxies import TrustedProxies
-from bot.services import organisation_lookup as lookup
+from bot.services.applications import organisations as lookup
 from bot.services.rules import BUILTIN_VERSION
-from handlers.registration_page import (
-    CSRF_COOKIE,
-    CsrfTokens,
-    RateLimiter,
-    client_address,
-)
+from handlers.registration.csrf import CSRF_COOKIE, CsrfTokens
+from handlers.registration.limits import RateLimiter, client_address
 from models import Application, ApplicationSource, AuditEntry, OutboundEmail, RulesVersion
 from tests.support.kyoso_server import RunningKyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
@@ -413,7 +405,7 @@ def test_member_text_is_escaped(kyoso: RunningKyoso) -> None:
 # The eligibility texts: every reason, both languages, its own params
 
 
-# The params each ReasonCode carries (bot/eligibility.py notes them); optional ones too.
+# The params each ReasonCode carries (bot/eligibility/verdict.py notes them); optional ones too.
 _SAMPLE_PARAMS: dict[ReasonCode, list[dict[str, str]]] = {
     ReasonCode.EMAIL_INVALID: [
         {"problem": p}

@@ -8,9 +8,8 @@ from bot import ids
 from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.i18n import t
-from handlers.applications import post_for_review
 from models import ApplicationStatus, OutboundEmail
-from scheduler import application_jobs
+from scheduler.jobs import JobContext, find_job
 from tests.support.kyoso_server import SIGNING_SECRET, RunningKyoso, wait_for
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
@@ -41,7 +40,7 @@ def _approve(
     kyoso: RunningKyoso, emulator: SlackEmulator, session_factory: SessionFactory, clock: FixedClock
 ) -> str:
     public_id = _apply(session_factory, clock, "hanako@city.sapporo.lg.jp", "佐藤 花子")
-    post_for_review(kyoso.kyoso.deps, public_id)
+    kyoso.kyoso.deps.gateway.applications.review.post(public_id)
     slack = SlackSender(kyoso.events_url, SIGNING_SECRET, emulator)
     _click(slack, emulator, ids.APPLICATION_APPROVE, public_id, SECRETARY)
     return public_id
@@ -89,9 +88,14 @@ def test_a_passing_failure_tells_the_applicant_nothing_until_the_job_invites(
     assert _status(session_factory, public_id) is ApplicationStatus.APPROVED
     assert _emails(session_factory) == []
     deps = enterprise_kyoso.kyoso.deps
-    result = application_jobs.invite_approved(
-        session_factory=session_factory, clock=clock, client=deps.client, settings=deps.settings
+    context = JobContext(
+        session_factory=session_factory,
+        clock=clock,
+        client=deps.client,
+        settings=deps.settings,
+        gateway=deps.gateway,
     )
+    result = find_job("applications-invites").run(context)
     assert result["invited"] == 1
     assert _status(session_factory, public_id) is ApplicationStatus.INVITED
     [body] = _emails(session_factory)

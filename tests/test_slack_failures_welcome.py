@@ -13,11 +13,13 @@ from typing import Any
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import members, onboarding
-from bot.services.welcome_sender import Delivery, WelcomeSender, welcome_block_id
+from bot.gateway import build_gateway
+from bot.services import members
+from bot.services.onboarding.joins import handle_join
+from bot.slack.onboarding.welcome import Delivery, WelcomeSender, welcome_block_id
 from bot.slack_client import make_web_client
 from models import Member
-from scheduler import onboarding_jobs
+from scheduler.jobs import JobContext, find_job
 from tests.support.kyoso_server import RunningKyoso, make_settings, wait_for
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
@@ -48,12 +50,28 @@ def _welcome_posts(emulator: SlackEmulator, user_id: str) -> int:
 
 def _job(running: RunningKyoso, clock: FixedClock) -> dict[str, Any]:
     deps = running.kyoso.deps
-    return onboarding_jobs.welcome_missed(
+    context = JobContext(
         session_factory=deps.session_factory,
         clock=clock,
         client=deps.client,
         settings=deps.settings,
+        gateway=deps.gateway,
     )
+    return find_job("onboarding-welcomes").run(context)
+
+
+def _sender(
+    emulator: SlackEmulator, database_url: str, session_factory: SessionFactory, clock: FixedClock
+) -> WelcomeSender:
+    """The welcome sender of a gateway whose client gives up after a second."""
+    gateway = build_gateway(
+        make_settings(emulator.api_url, database_url),
+        client=make_web_client("xoxb-test", emulator.api_url, timeout=1),
+        admin_client=None,
+        session_factory=session_factory,
+        clock=clock,
+    )
+    return gateway.onboarding.welcome
 
 
 def test_a_welcome_slack_refuses_on_join_is_sent_once_by_the_job(
@@ -104,11 +122,7 @@ def test_a_welcome_slack_refuses_on_join_is_sent_once_by_the_job(
 def test_timeouts_and_resets_never_welcome_twice(
     emulator: SlackEmulator, database_url: str, session_factory: SessionFactory, clock: FixedClock
 ) -> None:
-    settings = make_settings(emulator.api_url, database_url)
-    client = make_web_client("xoxb-test", emulator.api_url, timeout=1)
-    sender = WelcomeSender(
-        session_factory=session_factory, clock=clock, client=client, settings=settings
-    )
+    sender = _sender(emulator, database_url, session_factory, clock)
     outages = {
         # Slack posts the DM, the answer is lost: found in the IM, not sent again.
         "U0TAKEN": lambda: emulator.time_out("chat.postMessage", NO_ANSWER_SECONDS, applied=True),
@@ -118,9 +132,7 @@ def test_timeouts_and_resets_never_welcome_twice(
     for user_id, outage in outages.items():
         user = emulator.add_user(user_id, name=user_id.lower(), locale="ja-JP")
         with session_factory.begin() as session:
-            joined = onboarding.handle_join(
-                session, clock=clock, user=members.SlackUser.from_payload(user)
-            )
+            joined = handle_join(session, clock=clock, user=members.SlackUser.from_payload(user))
         assert joined.welcome
         outage()
         assert sender.deliver(user_id) is Delivery.LATER
@@ -129,9 +141,7 @@ def test_timeouts_and_resets_never_welcome_twice(
 
     assert sender.run()["sent"] == 0  # in flight: not before the lease has passed
     clock.advance(timedelta(minutes=15))
-    result = WelcomeSender(
-        session_factory=session_factory, clock=clock, client=client, settings=settings
-    ).run()
+    result = sender.run()
     assert (result["recovered"], result["sent"]) == (1, 2)
     for user_id in outages:
         assert len(_welcomes(emulator, user_id)) == 1, user_id
@@ -141,14 +151,10 @@ def test_timeouts_and_resets_never_welcome_twice(
 def test_a_member_who_cannot_be_dmed_is_given_up_once(
     emulator: SlackEmulator, database_url: str, session_factory: SessionFactory, clock: FixedClock
 ) -> None:
-    settings = make_settings(emulator.api_url, database_url)
-    client = make_web_client("xoxb-test", emulator.api_url, timeout=1)
-    sender = WelcomeSender(
-        session_factory=session_factory, clock=clock, client=client, settings=settings
-    )
+    sender = _sender(emulator, database_url, session_factory, clock)
     user = emulator.add_user("U0NODM", name="nodm", locale="ja-JP")
     with session_factory.begin() as session:
-        onboarding.handle_join(session, clock=clock, user=members.SlackUser.from_payload(user))
+        handle_join(session, clock=clock, user=members.SlackUser.from_payload(user))
     emulator.fail("chat.postMessage", "cannot_dm_bot")
     assert sender.deliver("U0NODM") is Delivery.UNDELIVERABLE
     assert _member(session_factory, "U0NODM").welcome_error == "cannot_dm_bot"

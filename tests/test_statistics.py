@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
-from bot.services import dashboard, statistics
-from bot.services.dashboard import QueueKind
-from bot.services.statistics import Headline
+from bot.domain.dashboard import QueueKind
+from bot.domain.statistics import Headline, Statistics
+from bot.services.dashboard import home as dashboard_home
+from bot.services.dashboard import queues as dashboard_queues
+from bot.services.statistics.figures import compute
+from bot.services.statistics.history import history
+from bot.services.statistics.members import NEW_MEMBER_WEEKS
+from bot.services.statistics.periods import week_key
+from bot.services.statistics.snapshots import previous_snapshot, record_snapshot, snapshot_for
 from models import (
     Application,
     ApplicationSource,
@@ -305,9 +311,9 @@ def populated(session_factory: SessionFactory) -> None:
         add_application(session, ApplicationStatus.REJECTED, ago(days=45), decided_at=ago(days=40))
 
 
-def _compute(session_factory: SessionFactory) -> statistics.Statistics:
+def _compute(session_factory: SessionFactory) -> Statistics:
     with session_factory() as session:
-        return statistics.compute(session, now=NOW, zone=JST)
+        return compute(session, now=NOW, zone=JST)
 
 
 def test_members_are_active_people_only(session_factory: SessionFactory, populated: None) -> None:
@@ -373,7 +379,7 @@ def test_new_members_per_week_count_joins_whatever_the_status_now(
 ) -> None:
     stats = _compute(session_factory)
     weeks = stats.new_members_by_week
-    assert len(weeks) == statistics.NEW_MEMBER_WEEKS
+    assert len(weeks) == NEW_MEMBER_WEEKS
     assert weeks[-1].week_start == date(2026, 11, 23)  # this week (Monday, JST)
     assert weeks[-2].week_start == date(2026, 11, 16)
     assert all(w.week_start.weekday() == 0 for w in weeks)
@@ -488,32 +494,26 @@ def _headline(members: int, active: int) -> Headline:
 def test_one_snapshot_per_week_and_the_previous_one(session_factory: SessionFactory) -> None:
     clock = FixedClock(jst(2026, 11, 16, 9))  # Monday of last week
     with session_factory.begin() as session:
-        assert statistics.record_snapshot(
-            session, clock=clock, zone=JST, headline=_headline(100, 40)
-        )
-        assert not statistics.record_snapshot(
-            session, clock=clock, zone=JST, headline=_headline(999, 999)
-        )
+        assert record_snapshot(session, clock=clock, zone=JST, headline=_headline(100, 40))
+        assert not record_snapshot(session, clock=clock, zone=JST, headline=_headline(999, 999))
     clock.set(jst(2026, 11, 23, 9))
     with session_factory.begin() as session:
-        assert statistics.record_snapshot(
-            session, clock=clock, zone=JST, headline=_headline(120, 45)
-        )
+        assert record_snapshot(session, clock=clock, zone=JST, headline=_headline(120, 45))
     with session_factory() as session:
-        assert statistics.snapshot_for(session, "2026-W47") == _headline(100, 40)
-        assert statistics.snapshot_for(session, "2026-W48") == _headline(120, 45)
-        previous = statistics.previous_snapshot(session, before_week="2026-W48")
+        assert snapshot_for(session, "2026-W47") == _headline(100, 40)
+        assert snapshot_for(session, "2026-W48") == _headline(120, 45)
+        previous = previous_snapshot(session, before_week="2026-W48")
         assert previous is not None
         assert previous[0] == jst(2026, 11, 16, 9)
         assert previous[1] == _headline(100, 40)
-        assert statistics.previous_snapshot(session, before_week="2026-W47") is None
+        assert previous_snapshot(session, before_week="2026-W47") is None
 
 
 def test_week_keys_follow_jst() -> None:
     # Sunday 23:30 UTC is already Monday in Japan.
-    assert statistics.week_key(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), JST) == "2026-W48"
-    assert statistics.week_key(datetime(2026, 11, 22, 14, 30, tzinfo=UTC), JST) == "2026-W47"
-    assert statistics.week_key(jst(2027, 1, 1, 12), JST) == "2026-W53"
+    assert week_key(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), JST) == "2026-W48"
+    assert week_key(datetime(2026, 11, 22, 14, 30, tzinfo=UTC), JST) == "2026-W47"
+    assert week_key(jst(2027, 1, 1, 12), JST) == "2026-W53"
 
 
 def test_history_uses_snapshots_and_estimates_the_rest(session_factory: SessionFactory) -> None:
@@ -521,11 +521,11 @@ def test_history_uses_snapshots_and_estimates_the_rest(session_factory: SessionF
         sapporo = org_id(session, code="011002")
         for n, days in enumerate((200, 100, 20, 3)):
             add_member(session, f"U0H{n}", organisation_id=sapporo, joined_at=ago(days=days))
-        statistics.record_snapshot(
+        record_snapshot(
             session, clock=FixedClock(jst(2026, 11, 16, 9)), zone=JST, headline=_headline(50, 20)
         )
     with session_factory() as session:
-        points = statistics.history(session, now=NOW, zone=JST, current=_headline(4, 2), weeks=26)
+        points = history(session, now=NOW, zone=JST, current=_headline(4, 2), weeks=26)
     assert len(points) == 26  # 25 past weeks and today
     assert points[-1].at == date(2026, 11, 24) and points[-1].members == 4
     assert points[-1].active_30d == 2 and not points[-1].estimated
@@ -551,7 +551,7 @@ def test_queues_count_and_age_on_their_tables(
         add_member(session, "U0STUCK", joined_at=ago(days=7), rules_accepted=False)
         add_member(session, "U0FRESH", joined_at=ago(hours=5), rules_accepted=False)
     with session_factory() as session:
-        queues = {q.kind: q for q in dashboard.queues(session, now=NOW, zone=JST)}
+        queues = {q.kind: q for q in dashboard_queues.queues(session, now=NOW, zone=JST)}
     assert list(queues) == list(QueueKind)
     assert (queues[QueueKind.APPLICATIONS].count, queues[QueueKind.APPLICATIONS].oldest_at) == (
         3,
@@ -577,7 +577,7 @@ def test_queues_count_and_age_on_their_tables(
 
 def test_empty_queues(session_factory: SessionFactory) -> None:
     with session_factory() as session:
-        queues = dashboard.queues(session, now=NOW, zone=JST)
+        queues = dashboard_queues.queues(session, now=NOW, zone=JST)
     assert [(q.count, q.oldest_at) for q in queues] == [(0, None)] * 5
 
 
@@ -588,13 +588,13 @@ def test_queue_pages_are_oldest_first_and_clamped(session_factory: SessionFactor
                 session, ApplicationStatus.PENDING, ago(hours=100 - n), name=f"申請者{n:02d}"
             )
     with session_factory() as session:
-        first = dashboard.queue_page(
+        first = dashboard_queues.queue_page(
             session, QueueKind.APPLICATIONS, page=1, now=NOW, zone=JST, language="ja"
         )
-        last = dashboard.queue_page(
+        last = dashboard_queues.queue_page(
             session, QueueKind.APPLICATIONS, page=99, now=NOW, zone=JST, language="ja"
         )
-        before = dashboard.queue_page(
+        before = dashboard_queues.queue_page(
             session, QueueKind.APPLICATIONS, page=0, now=NOW, zone=JST, language="ja"
         )
     assert (first.total, first.pages, first.page, len(first.items)) == (45, 3, 1, 20)
@@ -611,7 +611,9 @@ def test_each_queue_lists_its_items(session_factory: SessionFactory, populated: 
         )
     with session_factory() as session:
         pages = {
-            kind: dashboard.queue_page(session, kind, page=1, now=NOW, zone=JST, language="ja")
+            kind: dashboard_queues.queue_page(
+                session, kind, page=1, now=NOW, zone=JST, language="ja"
+            )
             for kind in QueueKind
         }
     assert [i.status for i in pages[QueueKind.APPLICATIONS].items] == [
@@ -653,10 +655,10 @@ def test_member_home_lists_facilitated_channels(session_factory: SessionFactory)
         )
         session.add(ChannelFacilitator(channel_id=archived.id, member_id=member.id, added_at=NOW))
     with session_factory() as session:
-        home = dashboard.member_home(session, "U0FAC", "ja")
-        unknown = dashboard.member_home(session, "U0NOBODY", "ja")
+        home = dashboard_home.member_home(session, "U0FAC", "ja")
+        unknown = dashboard_home.member_home(session, "U0NOBODY", "ja")
     assert home.facilitated_total == 12
-    assert len(home.facilitated) == dashboard.FACILITATED_SHOWN
+    assert len(home.facilitated) == dashboard_home.FACILITATED_SHOWN
     assert home.facilitated[0].name == "デジ_pj_00"
     assert home.roles == ("facilitator",) and home.organisation == "デジタル庁"
     assert not home.is_secretariat

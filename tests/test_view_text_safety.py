@@ -20,17 +20,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.channel_names import Likeness
-from bot.services.channels import Listed, Similar
-from bot.services.dashboard import FacilitatedChannel, MemberHome, QueueItem, QueueKind, QueuePage
-from bot.services.lifecycle import FlaggedMember
-from bot.services.moderation import CaseEvent, History, Report
-from bot.services.onboarding import ProfileProblems, StuckMember, UnmatchedJoin
+from bot.domain.applications import Decision, ReminderItem, ReviewItem
+from bot.domain.channels import DormantItem, HistoryLine, Listed, ListingPage, RequestItem, Similar
+from bot.domain.dashboard import FacilitatedChannel, MemberHome, QueueItem, QueueKind, QueuePage
+from bot.domain.lifecycle import FlaggedMember, ListTerms
+from bot.domain.moderation import CaseAction, CaseEvent, CaseItem, History, Report
+from bot.domain.onboarding import Introduction, ProfileProblems, StuckMember, UnmatchedJoin
 from bot.views import applications as app_views
-from bot.views import channels as channel_views
-from bot.views import dashboard as dashboard_views
 from bot.views import lifecycle as lifecycle_views
-from bot.views import moderation as moderation_views
-from bot.views import onboarding as onboarding_views
+from bot.views.channels import dormancy as channel_dormancy
+from bot.views.channels import facilitation as channel_facilitation
+from bot.views.channels import listing as channel_listing
+from bot.views.channels import provisioning as channel_provisioning
+from bot.views.channels import requests as channel_requests
+from bot.views.channels import review as channel_review
+from bot.views.dashboard import home as dashboard_home
+from bot.views.dashboard import queues as dashboard_queues
+from bot.views.moderation import alerts as moderation_alerts
+from bot.views.moderation import lists as moderation_lists
+from bot.views.moderation import messages as moderation_messages
+from bot.views.onboarding import introduction as intro_views
+from bot.views.onboarding import profile as profile_views
+from bot.views.onboarding import secretariat as secretariat_views
 from models import CaseStatus, ChannelCategory, CycleStatus
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -104,8 +115,8 @@ def _live(output: Any) -> int:
 # ---- the builders, each taking the member's text ------------------------------------------
 
 
-def _review_item(text: str) -> app_views.ReviewItem:
-    return app_views.ReviewItem(
+def _review_item(text: str) -> ReviewItem:
+    return ReviewItem(
         public_id="0123456789abcdef",
         name=text,
         email=text,
@@ -119,8 +130,8 @@ def _review_item(text: str) -> app_views.ReviewItem:
     )
 
 
-def _request_item(text: str) -> channel_views.RequestItem:
-    return channel_views.RequestItem(
+def _request_item(text: str) -> RequestItem:
+    return RequestItem(
         public_id="abc123",
         requester="U0REQ",
         name=text,
@@ -137,8 +148,8 @@ def _request_item(text: str) -> channel_views.RequestItem:
     )
 
 
-def _case_item(text: str) -> moderation_views.CaseItem:
-    return moderation_views.CaseItem(
+def _case_item(text: str) -> CaseItem:
+    return CaseItem(
         public_id="case01",
         channel_id="C0PUBLIC",
         author_id="U0AUTH",
@@ -209,8 +220,8 @@ def _queue(text: str) -> QueuePage:
     return QueuePage(QueueKind.APPLICATIONS, (item,), total=1, page=1, page_size=10)
 
 
-def _dormant(text: str) -> channel_views.DormantItem:
-    return channel_views.DormantItem(
+def _dormant(text: str) -> DormantItem:
+    return DormantItem(
         review_id=1,
         slack_channel_id="C0OLD",
         name=text,
@@ -231,31 +242,31 @@ RENDERERS: dict[str, Render] = {
     "application review": lambda s: app_views.review_blocks(
         _review_item(s),
         "ja",
-        decisions=(app_views.Decision("rejected", "U0SEC", NOW, s),),
+        decisions=(Decision("rejected", "U0SEC", NOW, s),),
     ),
     "application review fallback": lambda s: app_views.fallback_text(_review_item(s), "ja"),
     "application reminder": lambda s: app_views.reminder_blocks(
-        [app_views.ReminderItem(s, s, NOW, 3, "https://example.slack.com/archives/C0/p1")], "en"
+        [ReminderItem(s, s, NOW, 3, "https://example.slack.com/archives/C0/p1")], "en"
     ),
-    "channel review": lambda s: channel_views.review_blocks(
+    "channel review": lambda s: channel_review.review_blocks(
         _request_item(s),
         "ja",
-        history=[channel_views.HistoryLine("returned", "U0SEC", NOW, s)],
+        history=[HistoryLine("returned", "U0SEC", NOW, s)],
     ),
-    "channel decision DM": lambda s: channel_views.decision_dm_blocks(
+    "channel decision DM": lambda s: channel_requests.decision_dm_blocks(
         "rejected", public_id="abc123", name=s, language="en", reason=s
     ),
-    "channel welcome": lambda s: channel_views.welcome_blocks(
+    "channel welcome": lambda s: channel_provisioning.welcome_blocks(
         purpose=s, facilitators=("U0F1",), requester="U0REQ", language="ja"
     ),
-    "channel announcement": lambda s: channel_views.announcement_blocks(
+    "channel announcement": lambda s: channel_provisioning.announcement_blocks(
         slack_channel_id="C0NEW", category=ChannelCategory.PJ, purpose=s, language="ja"
     ),
-    "similar channels": lambda s: channel_views.similar_blocks(
+    "similar channels": lambda s: channel_requests.similar_blocks(
         [Similar(s, Likeness.CLOSE, "C0SIM"), Similar(s, Likeness.SAME)], "ja"
     ),
-    "channel listing": lambda s: channel_views.listing_blocks(
-        channel_views.ListingPage(
+    "channel listing": lambda s: channel_listing.listing_blocks(
+        ListingPage(
             word=s,
             offset=0,
             total=1,
@@ -263,21 +274,21 @@ RENDERERS: dict[str, Render] = {
         ),
         "ja",
     ),
-    "channel failure": lambda s: channel_views.failure_text("create", s, s, "ja"),
-    "channel pointer": lambda s: channel_views.pointer_text(
+    "channel failure": lambda s: channel_review.failure_text("create", s, s, "ja"),
+    "channel pointer": lambda s: channel_facilitation.pointer_text(
         author="U0AUTH", target="C0TARGET", note=s, language="ja"
     ),
-    "dormancy list": lambda s: channel_views.dormancy_list_blocks([_dormant(s)], "ja"),
-    "dormancy ask": lambda s: channel_views.dormancy_ask_blocks(
+    "dormancy list": lambda s: channel_dormancy.dormancy_list_blocks([_dormant(s)], "ja"),
+    "dormancy ask": lambda s: channel_dormancy.dormancy_ask_blocks(
         _dormant(s), "ja", reminder=True, to_secretariat=True
     ),
-    "moderation alert": lambda s: moderation_views.alert_blocks(_case_item(s), "ja"),
-    "moderation alert fallback": lambda s: moderation_views.alert_text(_case_item(s), "en"),
-    "reporters": lambda s: moderation_views.reporters_blocks(
+    "moderation alert": lambda s: moderation_alerts.alert_blocks(_case_item(s), "ja"),
+    "moderation alert fallback": lambda s: moderation_alerts.alert_text(_case_item(s), "en"),
+    "reporters": lambda s: moderation_lists.reporters_blocks(
         "case01", [Report("U0REP", "other", s, NOW)], "ja"
     ),
-    "author DM": lambda s: moderation_views.author_dm_blocks(
-        moderation_views.CaseAction.WARN,
+    "author DM": lambda s: moderation_messages.author_dm_blocks(
+        CaseAction.WARN,
         "ja",
         channel_id="C0PUBLIC",
         permalink=None,
@@ -285,29 +296,29 @@ RENDERERS: dict[str, Render] = {
         comment=s,
         deadline=NOW,
     ),
-    "self-introduction": lambda s: onboarding_views.intro_post_blocks(
-        onboarding_views.Introduction("U0NEW", s, s, s, s), "ja"
+    "self-introduction": lambda s: intro_views.intro_post_blocks(
+        Introduction("U0NEW", s, s, s, s), "ja"
     ),
-    "self-introduction fallback": lambda s: onboarding_views.intro_post_text(
-        onboarding_views.Introduction("U0NEW", s, s, s, s), "ja"
+    "self-introduction fallback": lambda s: intro_views.intro_post_text(
+        Introduction("U0NEW", s, s, s, s), "ja"
     ),
-    "unmatched joiner": lambda s: onboarding_views.unmatched_join_blocks(
-        UnmatchedJoin("U0NEW", s, s, None), "ja", status_label=None
+    "unmatched joiner": lambda s: secretariat_views.unmatched_join_blocks(
+        UnmatchedJoin("U0NEW", s, s, None), "ja"
     ),
-    "stuck members": lambda s: onboarding_views.stuck_report_blocks(
+    "stuck members": lambda s: secretariat_views.stuck_report_blocks(
         [StuckMember("U0NEW", s, s, s, NOW, 4)], "ja", min_business_days=3
     ),
-    "profile nudge": lambda s: onboarding_views.profile_nudge_blocks(
+    "profile nudge": lambda s: profile_views.profile_nudge_blocks(
         ProfileProblems(no_photo=True, organisation_like_name=s), "ja"
     ),
-    "member home": lambda s: dashboard_views.member_blocks(_home(s), "ja"),
-    "queue list": lambda s: dashboard_views.queue_list_view(_queue(s), "ja", NOW),
+    "member home": lambda s: dashboard_home.member_blocks(_home(s), "ja"),
+    "queue list": lambda s: dashboard_queues.queue_list_view(_queue(s), "ja", NOW),
     "inactive accounts": lambda s: lifecycle_views.flagged_list_blocks(
         [_flagged(s)],
         "ja",
         total=1,
         approved_waiting=0,
-        terms=lifecycle_views.ListTerms(inactive_days=180, grace_days=30),
+        terms=ListTerms(inactive_days=180, grace_days=30),
         notes=(),
     ),
 }

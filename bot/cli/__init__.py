@@ -1,9 +1,12 @@
-"""The `kyoso` command: run the bot, check its setup, migrate, run jobs, manage roles."""
+"""The `kyoso` command: run the bot, check its setup, migrate, run jobs, manage roles.
+
+The console script is `app:main` (the composition root): it hands `main` the server and the
+job table, which live above bot/ (see bot/cli/wiring.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from bot.cli import (
@@ -19,13 +22,18 @@ from bot.cli import (
     rules_commands,
     run_command,
 )
+from bot.cli.common import Parser
+from bot.cli.wiring import Wiring
 from bot.clock import Clock, SystemClock
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    # Typed as argparse's own class: the command modules take its subparsers action.
+    parser: argparse.ArgumentParser = Parser(
         prog="kyoso",
-        description="共創プラットフォームの事務局ボット / Secretariat bot for the co-creation platform",
+        description="共創プラットフォームの事務局ボットです。`kyoso COMMAND --help` で各コマンドの"
+        "説明を表示します。 / The secretariat bot for the co-creation platform; "
+        "`kyoso COMMAND --help` describes each command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_command.add_parser(commands)
@@ -42,13 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
-    """Run one command; `clock` is the time every command sees (tests pass a fixed one)."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    clock: Clock | None = None,
+    wiring: Wiring | None = None,
+) -> int:
+    """Run one command. `clock` is the time every command sees (tests pass a fixed one);
+    `wiring` is what `run` and `jobs` need from above bot/ (app.main passes it)."""
     args = build_parser().parse_args(argv)
     args.clock = clock or SystemClock()
+    args.wiring = wiring
     code: int = args.handler(args)
     return code
-
-
-def entry() -> None:
-    sys.exit(main())

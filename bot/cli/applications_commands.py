@@ -17,38 +17,51 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.cli.common import EXIT_CONFIG, load_core_settings, open_database
+from bot.clock import Clock
 from bot.db import SessionFactory
-from bot.eligibility import OrganisationDirectory, Outcome
+from bot.eligibility.directory import OrganisationDirectory
+from bot.eligibility.verdict import Outcome
+from bot.gateway import gateway_from_settings
 from bot.i18n import LANGUAGES, Language, t
-from bot.services import application_import as importer
-from bot.services import applications, rules
-from bot.services.application_import import Column, ImportFileError, RowResult, RowStatus
-from bot.services.application_review import organisation_label
+from bot.services import rules
+from bot.services.applications import import_file, import_rows, records
+from bot.services.applications.import_columns import HEADER_ALIASES, Column
+from bot.services.applications.import_file import ImportFileError
+from bot.services.applications.import_rows import RowResult, RowStatus
+from bot.services.applications.organisations import label_of
 from bot.settings import Settings
 from bot.timefmt import jst
-from models import Organisation
-
-if TYPE_CHECKING:
-    from handlers.deps import Deps
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("applications", help="参加申請 / applications to join")
+    parser = commands.add_parser(
+        "applications",
+        help="参加申請の取り込み・投稿・招待リスト / Import, post and list applications to join",
+        description="既存フォームの CSV から参加申請を取り込み、レビューチャンネルに投稿し、"
+        "手で招待する申請者を CSV に書き出します。"
+        " / Import applications from an existing form's CSV, post them to the review channel, "
+        "and export the approved applicants to invite by hand.",
+    )
     actions = parser.add_subparsers(dest="applications_command", required=True, metavar="ACTION")
 
     imports = actions.add_parser(
         "import",
-        help="既存フォームの CSV を取り込む / import an existing form's CSV export",
+        help="既存フォームの CSV を取り込みます / Import an existing form's CSV export",
         description="既存フォームの CSV（UTF-8 / Shift_JIS）から参加申請を取り込みます。"
         " / Import applications from an existing form's CSV export (UTF-8 or Shift_JIS).",
     )
-    imports.add_argument("file", type=Path, metavar="FILE.csv")
+    imports.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.csv",
+        help="取り込む CSV（UTF-8、BOM 付き UTF-8、Shift_JIS）/ the CSV to import (UTF-8, UTF-8 "
+        "with BOM or Shift_JIS)",
+    )
     imports.add_argument(
         "--dry-run",
         action="store_true",
@@ -62,23 +75,44 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imports.add_argument(
         "--lang",
         choices=LANGUAGES,
-        help="表の言語（既定: KYOSO_DEFAULT_LOCALE）/ language of the report",
+        help="表の言語（既定: KYOSO_DEFAULT_LOCALE）/ language of the report (default: "
+        "KYOSO_DEFAULT_LOCALE)",
     )
     imports.set_defaults(handler=_import)
 
     post = actions.add_parser(
         "post-reviews",
-        help="レビュー待ちの申請をレビューチャンネルに投稿 / post applications not yet in the "
+        help="レビューチャンネルに届いていない申請を投稿します / Post applications not yet in the "
         "review channel",
+        description="レビューチャンネルにまだ投稿されていない申請を投稿します。Slack の設定"
+        "（SLACK_BOT_TOKEN、KYOSO_REVIEW_CHANNEL など）が必要です。"
+        " / Post the applications that never reached the review channel. Needs the Slack "
+        "settings (SLACK_BOT_TOKEN, KYOSO_REVIEW_CHANNEL, …).",
     )
-    post.add_argument("--lang", choices=LANGUAGES)
+    post.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="結果の言語（既定: KYOSO_DEFAULT_LOCALE）/ language of the summary (default: "
+        "KYOSO_DEFAULT_LOCALE)",
+    )
     post.set_defaults(handler=_post_reviews)
 
     invites = actions.add_parser(
         "invites",
-        help="招待待ちの一覧を CSV に書き出す / export approved applicants to invite by hand",
+        help="手で招待する申請者を CSV に書き出します / Export approved applicants to invite by "
+        "hand",
+        description="承認済みで招待を待っている申請者を、Slack の管理画面から招待するための CSV"
+        "（UTF-8・BOM 付き、CRLF）に書き出します。"
+        " / Write the approved applicants waiting for an invitation as a CSV (UTF-8 with BOM, "
+        "CRLF) to invite them from Slack's admin pages.",
     )
-    invites.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    invites.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help="書き出し先のファイル / the file to write",
+    )
     invites.set_defaults(handler=_export_invites)
 
 
@@ -88,7 +122,7 @@ def _both(key: str, **params: str) -> str:
 
 def _accepted_columns() -> str:
     lines = [_both("registration.import.file.accepted_columns")]
-    for column, aliases in importer.HEADER_ALIASES.items():
+    for column, aliases in HEADER_ALIASES.items():
         label = " / ".join(
             t(f"registration.import.column.{column.value}", lang) for lang in LANGUAGES
         )
@@ -100,12 +134,12 @@ def _import(args: argparse.Namespace) -> int:
     core = load_core_settings()
     language: Language = args.lang or core.default_locale
     try:
-        csv_file = importer.read_path(args.file)
+        csv_file = import_file.read_path(args.file)
     except ImportFileError as error:
         print("\n".join(error.message(lang) for lang in LANGUAGES), file=sys.stderr)
         if error.problem in (
-            importer.FileProblem.UNKNOWN_COLUMNS,
-            importer.FileProblem.MISSING_COLUMNS,
+            import_file.FileProblem.UNKNOWN_COLUMNS,
+            import_file.FileProblem.MISSING_COLUMNS,
         ):
             print(_accepted_columns(), file=sys.stderr)
         return EXIT_CONFIG
@@ -122,7 +156,7 @@ def _import(args: argparse.Namespace) -> int:
         with session_factory() as session:
             for row in csv_file.rows:
                 results.append(
-                    importer.import_row(
+                    import_rows.import_row(
                         session,
                         clock=clock,
                         directory=directory,
@@ -137,7 +171,7 @@ def _import(args: argparse.Namespace) -> int:
         for row in csv_file.rows:  # one transaction per row: what was accepted stays
             with session_factory.begin() as session:
                 results.append(
-                    importer.import_row(
+                    import_rows.import_row(
                         session,
                         clock=clock,
                         directory=directory,
@@ -155,13 +189,13 @@ def _import(args: argparse.Namespace) -> int:
         print(t("registration.import.summary.no_email", language))
     accepted = [r.public_id for r in results if r.status is RowStatus.ACCEPTED and r.public_id]
     if accepted and not args.dry_run:
-        print(_post(session_factory, accepted, language))
+        print(_post(session_factory, clock, accepted, language))
     return 0
 
 
 def _summary(
     path: Path,
-    csv_file: importer.CsvFile,
+    csv_file: import_file.CsvFile,
     results: Sequence[RowResult],
     language: Language,
     *,
@@ -247,30 +281,23 @@ def render_table(results: Sequence[RowResult], language: Language) -> str:
 # Review channel
 
 
-def _slack_deps(session_factory: SessionFactory) -> Deps | None:
-    """Kyoso's Slack side, when this environment has its settings."""
+def _post(
+    session_factory: SessionFactory, clock: Clock, public_ids: Sequence[str], language: Language
+) -> str:
     try:
-        settings = Settings()
+        settings = Settings()  # Kyoso's Slack side, when this environment has its settings
     except ValidationError:
-        return None
-    from app import build_deps  # Bolt and slack_sdk's client: only when posting
-
-    return build_deps(settings, session_factory=session_factory)
-
-
-def _post(session_factory: SessionFactory, public_ids: Sequence[str], language: Language) -> str:
-    deps = _slack_deps(session_factory)
-    if deps is None:
         return t("registration.import.review.no_slack", language)
-    if deps.settings.review_channel is None:
+    if settings.review_channel is None:
         return t("registration.import.review.no_channel", language)
-    from handlers.applications import post_for_review
-
+    review = gateway_from_settings(
+        settings, session_factory=session_factory, clock=clock
+    ).applications.review
     posted = 0
     lines = []
     for public_id in public_ids:
         try:
-            post_for_review(deps, public_id)
+            review.post(public_id)
         except (SlackApiError, SlackClientError) as exc:
             lines.append(
                 t(
@@ -291,11 +318,11 @@ def _post_reviews(args: argparse.Namespace) -> int:
     language: Language = args.lang or core.default_locale
     session_factory = open_database(core.database_url)
     with session_factory() as session:
-        waiting = importer.awaiting_review_message(session)
+        waiting = records.awaiting_review_message(session)
     if not waiting:
         print(t("registration.import.review.none", language))
         return 0
-    print(_post(session_factory, waiting, language))
+    print(_post(session_factory, args.clock, waiting, language))
     return 0
 
 
@@ -311,17 +338,12 @@ def _export_invites(args: argparse.Namespace) -> int:
             (
                 application.email_normalized,
                 application.name,
-                organisation_label(
-                    session.get(Organisation, application.organisation_id)
-                    if application.organisation_id
-                    else None
-                )
-                or "",
+                label_of(session, application.organisation_id) or "",
                 application.department or "",
                 jst(application.decided_at) if application.decided_at else "",
                 application.public_id,
             )
-            for application in applications.awaiting_invitation(session)
+            for application in records.awaiting_invitation(session)
         ]
     with args.out.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")

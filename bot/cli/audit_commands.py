@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.cli.common import EXIT_CONFIG, load_core_settings, open_database
+from bot.cli.common import EXIT_CONFIG, add_command, load_core_settings, open_database
 from bot.db import SessionFactory
 from bot.text import nfkc
 from models import AuditEntry
@@ -32,13 +32,22 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("audit", help="監査ログ / the audit log")
+    parser = add_command(
+        commands,
+        "audit",
+        "監査ログを書き出します / Export the audit log",
+        description="事務局の判断（誰が、何を、いつ、なぜ）の記録である監査ログを扱います。"
+        " / The audit log: the record of the secretariat's decisions (who, what, when, why).",
+    )
     actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    export = actions.add_parser(
+    export = add_command(
+        actions,
         "export",
-        help="監査ログを CSV に書き出す / export the audit log as CSV",
+        "監査ログを CSV に書き出します / Export the audit log as CSV",
         description="監査ログを Excel で開ける CSV（UTF-8 BOM 付き、CRLF）に書き出します。"
-        " / Export the audit log as a CSV that Excel opens (UTF-8 with BOM, CRLF).",
+        "日付は KYOSO_TIMEZONE の暦日で、両端を含みます。"
+        " / Export the audit log as a CSV that Excel opens (UTF-8 with BOM, CRLF). Dates are "
+        "calendar days in KYOSO_TIMEZONE, both inclusive.",
     )
     export.add_argument(
         "--since",

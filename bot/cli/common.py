@@ -1,22 +1,91 @@
-"""What every command needs: settings that explain themselves, logging, a database."""
+"""What every command needs: a bilingual parser, settings that explain themselves, logging,
+a database."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
-from typing import NoReturn
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from bot.cli.wiring import Wiring
 from bot.clock import Clock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.logging_setup import QUIET_LIBRARY_LOGGERS, LogFormat, make_handler
 from bot.migrate import is_up_to_date, upgrade
-from bot.services.master_data import SyncResult, sync_master_data
+from bot.services.applications.master_data import SyncResult, sync_master_data
 from bot.settings import CoreSettings, Settings
 from bot.settings_errors import describe_settings_error
 
 EXIT_CONFIG = 2
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "使い方 / usage: " if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose own words (usage, headings, -h) are Japanese first, then English too;
+    every command and action parser is one of these (argparse builds subparsers of its class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **{**kwargs, "add_help": False})
+        self._positionals.title = "引数 / arguments"
+        self._optionals.title = "オプション / options"
+        self.add_argument(
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
+            help="この説明を表示して終了します / show this help and exit",
+        )
+
+
+def add_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    *,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A command or action: `summary` in its parent's list, `description` (else the summary)
+    atop its own --help. Both Japanese first, then English."""
+    return commands.add_parser(name, help=summary, description=description or summary)
+
+
+def aware_datetime(value: str) -> datetime:
+    """`--now`: an ISO 8601 instant with its UTC offset (a bare local time is ambiguous)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"ISO 8601 ではありません / not ISO 8601: {value}"
+        ) from exc
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            "UTC との時差を付けてください（例: +09:00）/ give a UTC offset, e.g. +09:00"
+        )
+    return parsed
+
+
+def wiring_of(args: argparse.Namespace) -> Wiring:
+    """The server and job table app.main hands in; only `run` and `jobs` need them."""
+    wiring: Wiring | None = args.wiring
+    if wiring is None:
+        raise RuntimeError(f"`kyoso {args.command}` needs the wiring that app.main passes in")
+    return wiring
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:

@@ -1,15 +1,27 @@
+"""`kyoso doctor`: what this installation can do, and what it lacks."""
+
 from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import load_settings
+from bot.cli.common import add_command, load_settings
 from bot.doctor import has_failures, inbox_check, render_table, run_checks
 from bot.manifest import load_manifest
 from bot.slack_client import make_web_client
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("doctor", help="設定と権限の診断 / check tokens and capabilities")
+    parser = add_command(
+        commands,
+        "doctor",
+        "トークン・権限・できることを診断します / Check tokens, scopes and capabilities",
+        description="Slack のトークンとスコープ、レビューチャンネル、管理者トークンで使える機能"
+        "（最終ログイン、SCIM、招待）、メールサーバー、処理できなかったイベントを確認し、表で示します。"
+        "必要なものが欠けていれば（FAIL の行）終了コード 1 で終わります。"
+        " / Check the Slack tokens and scopes, the review channel, what the admin token allows "
+        "(last logins, SCIM, invitations), the mail server and events set aside, as a table. "
+        "Exits with code 1 when something required is missing (FAIL rows).",
+    )
     parser.set_defaults(handler=_doctor)
 
 

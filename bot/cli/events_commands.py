@@ -9,25 +9,54 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import fail, load_core_settings, open_database
+from bot.cli.common import add_command, fail, load_core_settings, open_database
 from bot.inbox import store
 from bot.timefmt import jst
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("events", help="受信した Slack イベント / received Slack events")
-    actions = parser.add_subparsers(dest="events_command", required=True, metavar="ACTION")
-    actions.add_parser(
-        "status", help="待ち件数と保留件数 / events waiting and set aside"
-    ).set_defaults(handler=_status)
-    actions.add_parser(
-        "failed", help="処理できなかったイベント / events that could not be processed"
-    ).set_defaults(handler=_failed)
-    retry = actions.add_parser(
-        "retry", help="保留したイベントを再処理 / process set-aside events again"
+    parser = add_command(
+        commands,
+        "events",
+        "受信した Slack イベントの状況と再処理 / Received Slack events: status and retries",
+        description="記録した Slack イベントのうち、処理を待っているもの・すべての試行に失敗して保留した"
+        "ものを表示し、保留したものを再処理の列に戻します（動作中の Kyoso が処理します）。"
+        " / Show the recorded Slack events that wait or were set aside after every attempt "
+        "failed, and put set-aside events back in line (a running Kyoso processes them).",
     )
-    retry.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
-    retry.add_argument("--all", action="store_true", help="すべて / all of them")
+    actions = parser.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    add_command(
+        actions,
+        "status",
+        "処理待ちと保留の件数を表示します / Count the events waiting and set aside",
+    ).set_defaults(handler=_status)
+    add_command(
+        actions,
+        "failed",
+        "保留したイベントを一覧します / List the events set aside",
+        description="すべての試行に失敗して保留したイベントを、ID・種類・受信時刻・試行回数・"
+        "最後のエラーとともに一覧します。"
+        " / List the events set aside after every attempt failed, with their id, type, time "
+        "received, attempts and last error.",
+    ).set_defaults(handler=_failed)
+    retry = add_command(
+        actions,
+        "retry",
+        "保留したイベントを再処理します / Process set-aside events again",
+        description="指定した（または --all ですべての）保留イベントを再処理の列に戻します。"
+        "戻せるものがなければ終了コード 1 で終わります。"
+        " / Put the given set-aside events (or all with --all) back in line. Exits with code "
+        "1 when none could be put back.",
+    )
+    retry.add_argument(
+        "event_ids",
+        nargs="*",
+        metavar="EVENT_ID",
+        help="イベント ID（`kyoso events failed` を参照）/ event ids (see `kyoso events failed`)",
+    )
+    retry.add_argument(
+        "--all", action="store_true", help="保留したイベントすべて / every event set aside"
+    )
     retry.set_defaults(handler=_retry)
 
 

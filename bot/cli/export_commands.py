@@ -10,28 +10,43 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import load_core_settings, open_database
+from bot.cli.common import add_command, load_core_settings, open_database
 from bot.i18n import LANGUAGES, Language, t
-from bot.services import audit, exports
-from bot.services.exports import ExportKind
+from bot.services import audit
+from bot.services.dashboard import exports
+from bot.services.dashboard.exports import ExportKind
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "export",
-        help="会員・チャンネル・統計を CSV に書き出す / export members, channels or statistics "
-        "as CSV",
-        description="Excel で開ける CSV（UTF-8・BOM 付き、CRLF）に書き出します。"
-        " / Write a CSV that Excel opens (UTF-8 with BOM, CRLF).",
+        "会員・チャンネル・統計を CSV に書き出します / Export members, channels or statistics as "
+        "CSV",
+        description="Excel で開ける CSV（UTF-8・BOM 付き、CRLF、時刻は JST）に書き出します。"
+        "書き出しは監査ログに残ります。"
+        " / Write a CSV that Excel opens (UTF-8 with BOM, CRLF, times in JST). Each export is "
+        "recorded in the audit log.",
     )
     parser.add_argument(
-        "what", choices=[k.value for k in ExportKind], metavar="members|channels|stats"
+        "what",
+        choices=[k.value for k in ExportKind],
+        metavar="members|channels|stats",
+        help="書き出す内容: 会員・チャンネル・統計 / what to export: members, channels or "
+        "statistics",
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help="書き出し先のファイル / the file to write",
+    )
     parser.add_argument(
         "--lang",
         choices=LANGUAGES,
-        help="見出しの言語（既定: KYOSO_DEFAULT_LOCALE）/ language of headings and labels",
+        help="見出しの言語（既定: KYOSO_DEFAULT_LOCALE）/ language of headings and labels "
+        "(default: KYOSO_DEFAULT_LOCALE)",
     )
     parser.set_defaults(handler=_export)
 

@@ -21,11 +21,12 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.common import (
+    add_command,
+    aware_datetime,
     configure_logging,
     fail,
     load_core_settings,
@@ -33,82 +34,148 @@ from bot.cli.common import (
     open_database,
 )
 from bot.clock import Clock, FixedClock
-from bot.services import lifecycle, members
+from bot.db import SessionFactory
+from bot.gateway import gateway_from_settings
+from bot.services import members
 from bot.services.audit import CLI_ACTOR
-from bot.slack_client import make_web_client
+from bot.services.lifecycle import answers, decisions, overview
+from bot.settings import Settings
+from bot.slack.lifecycle import LifecycleSlack, runs
 from bot.timefmt import jst
 from models import CycleStatus
-from scheduler import lifecycle_jobs
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = commands.add_parser("members", help="メンバー / members")
+    group = add_command(
+        commands,
+        "members",
+        "非アクティブ確認の対象外を設定します / Keep members out of the inactivity sweep",
+        description="メンバーを非アクティブ確認（連絡と削除候補）の対象外にし、またはそれを解除します。"
+        "監査ログに残ります。"
+        " / Exempt a member from the inactivity sweep (contacts and the deletion flag), or "
+        "include them again. Recorded in the audit log.",
+    )
     actions = group.add_subparsers(dest="members_command", required=True, metavar="ACTION")
-    exempt = actions.add_parser(
+    user = "Slack のユーザー ID（U…）/ Slack user ID (U…)"
+    reason = "理由（監査ログに残ります）/ reason, kept in the audit log"
+    exempt = add_command(
+        actions,
         "exempt",
-        help="非アクティブ確認の対象外にする / never contact for inactivity",
+        "非アクティブ確認の対象外にします / Never contact for inactivity",
     )
-    exempt.add_argument("user_id", help="Slack user ID (U…)")
-    exempt.add_argument(
-        "--reason", help="理由（監査ログに残ります）/ reason, kept in the audit log"
-    )
+    exempt.add_argument("user_id", metavar="USER", help=user)
+    exempt.add_argument("--reason", metavar="TEXT", help=reason)
     exempt.set_defaults(handler=_exempt, exempt=True)
-    unexempt = actions.add_parser(
-        "unexempt", help="対象外を解除する / include in the inactivity sweep again"
+    unexempt = add_command(
+        actions,
+        "unexempt",
+        "対象外を解除します / Include in the inactivity sweep again",
     )
-    unexempt.add_argument("user_id", help="Slack user ID (U…)")
-    unexempt.add_argument("--reason")
+    unexempt.add_argument("user_id", metavar="USER", help=user)
+    unexempt.add_argument("--reason", metavar="TEXT", help=reason)
     unexempt.set_defaults(handler=_exempt, exempt=False)
 
-    group = commands.add_parser("lifecycle", help="アカウント管理 / account lifecycle")
-    actions = group.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
-    actions.add_parser("status", help="件数 / counts").set_defaults(handler=_status)
-    flagged = actions.add_parser(
-        "flagged",
-        help="停止作業の一覧を CSV に書き出す / write the deactivation to-do list as CSV",
+    group = add_command(
+        commands,
+        "lifecycle",
+        "長期未利用アカウントの確認 / The inactive-account lifecycle",
+        description="長期間使われていないアカウントへの連絡、削除候補、事務局の承認を扱います。"
+        "各手順は定期ジョブとしても動きます（`kyoso jobs list`）。"
+        " / Contacts to long-inactive accounts, the deletion flag and the secretariat's "
+        "approval. Each step also runs as a scheduled job (`kyoso jobs list`).",
     )
-    flagged.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    actions = group.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
+    add_command(
+        actions,
+        "status",
+        "連絡中・削除候補・停止待ち・対象外の件数を表示します / Count members being contacted, "
+        "flagged, approved and exempt",
+    ).set_defaults(handler=_status)
+    flagged = add_command(
+        actions,
+        "flagged",
+        "停止作業の一覧を CSV に書き出します / Write the deactivation to-do list as CSV",
+        description="削除候補と承認済み（停止待ち）のアカウントを、Slack の管理画面で作業するための "
+        "CSV（UTF-8・BOM 付き、CRLF）に書き出します。承認済みが先に並びます。"
+        " / Write the flagged and approved (to deactivate) accounts as a CSV (UTF-8 with BOM, "
+        "CRLF) to work through in Slack's admin pages; approved accounts first.",
+    )
+    flagged.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help="書き出し先のファイル / the file to write",
+    )
     flagged.add_argument(
         "--approved-only",
         action="store_true",
         help="承認済み（停止待ち）のみ / only approved accounts waiting for deactivation",
     )
     flagged.set_defaults(handler=_flagged)
-    restore = actions.add_parser("restore", help="削除候補から外す / take off the flag list")
-    restore.add_argument("user_id", help="Slack user ID (U…)")
+    restore = add_command(
+        actions,
+        "restore",
+        "削除候補から外します / Take a member off the flag list",
+    )
+    restore.add_argument("user_id", metavar="USER", help=user)
     restore.set_defaults(handler=_restore)
-    for name, handler, text in (
-        ("sweep", _sweep, "非アクティブ確認を今実行 / run the inactivity sweep now"),
-        ("contact", _contact, "期限の来た連絡を送る / send due contacts"),
-        ("sync-users", _sync_users, "users.list と同期 / sync with users.list"),
-        ("import-logins", _import_logins, "最終ログインの取り込み / import last logins"),
+    for name, handler, summary, description in (
+        (
+            "sweep",
+            _sweep,
+            "非アクティブ確認を今すぐ実行します / Run the inactivity sweep now",
+            "KYOSO_INACTIVE_DAYS のあいだ活動のないメンバーに連絡を始め、応答のあった連絡を終え、"
+            "応答のないメンバーを削除候補にします（毎日 08:30 のジョブと同じ）。"
+            " / Start contact rounds for members inactive for KYOSO_INACTIVE_DAYS, end the "
+            "answered ones and flag the unanswered (the daily 08:30 job).",
+        ),
+        (
+            "contact",
+            _contact,
+            "期限の来た連絡を送ります / Send the contacts that are due",
+            "期限の来た DM とメールを、KYOSO_CONTACTS_PER_MINUTE の速さで、おやすみモードを避けて"
+            "送ります。進み具合を表示します。"
+            " / Send the DMs and emails that are due, paced at KYOSO_CONTACTS_PER_MINUTE and "
+            "not during do-not-disturb, with a progress bar.",
+        ),
+        (
+            "sync-users",
+            _sync_users,
+            "Slack のメンバー一覧と同期します / Sync with Slack's member list",
+            "users.list から、取りこぼしたメンバー、プロフィールの変更、Slack 側で停止・再開された"
+            "アカウントを取り込みます。進み具合を表示します。"
+            " / Bring in from users.list the members Kyoso missed, profile changes and accounts "
+            "deactivated or reactivated in Slack, with a progress bar.",
+        ),
+        (
+            "import-logins",
+            _import_logins,
+            "最終ログインを取り込みます / Import last logins",
+            "管理者トークンがあれば team.accessLogs から最終ログイン時刻を取り込みます（有料プランのみ。"
+            "無料プランでは何もしません）。進み具合を表示します。"
+            " / Import last-login times from team.accessLogs with the admin token (paid plans "
+            "only; skipped otherwise), with a progress bar.",
+        ),
     ):
-        action = actions.add_parser(name, help=text)
+        action = add_command(actions, name, summary, description=description)
         if name in ("sweep", "contact"):
             action.add_argument(
                 "--now",
-                type=_aware_datetime,
+                type=aware_datetime,
                 default=None,
-                help="この時刻として実行 / run as if it were this instant (ISO 8601 with offset)",
+                metavar="ISO-8601",
+                help="この時刻として実行します（UTC との時差付き）/ run as if it were this instant "
+                "(ISO 8601 with offset)",
             )
         if name == "contact":
             action.add_argument(
                 "--minutes",
                 type=float,
                 default=50.0,
-                help="最長の実行時間（分）/ stop after this many minutes (default 50)",
+                help="最長の実行時間（分、既定 50）/ stop after this many minutes (default 50)",
             )
         action.set_defaults(handler=handler)
-
-
-def _aware_datetime(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not ISO 8601: {value}") from exc
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("give a UTC offset, e.g. +09:00")
-    return parsed
 
 
 class ProgressBar:
@@ -167,7 +234,7 @@ def _exempt(args: argparse.Namespace) -> int:
     session_factory = open_database(load_core_settings().database_url)
     with session_factory.begin() as session:
         try:
-            changed = lifecycle.set_exempt(
+            changed = answers.set_exempt(
                 session,
                 clock=args.clock,
                 slack_user_id=args.user_id,
@@ -198,11 +265,11 @@ def _exempt(args: argparse.Namespace) -> int:
 def _status(_args: argparse.Namespace) -> int:
     session_factory = open_database(load_core_settings().database_url)
     with session_factory() as session:
-        overview = lifecycle.overview(session)
-    print(f"連絡中 / being contacted:            {overview.contacting}")
-    print(f"削除候補 / flagged:                  {overview.flagged}")
-    print(f"承認済み・停止待ち / approved, to do: {overview.approved}")
-    print(f"対象外 / exempt:                     {overview.exempt}")
+        counts = overview.overview(session)
+    print(f"連絡中 / being contacted:            {counts.contacting}")
+    print(f"削除候補 / flagged:                  {counts.flagged}")
+    print(f"承認済み・停止待ち / approved, to do: {counts.approved}")
+    print(f"対象外 / exempt:                     {counts.exempt}")
     return 0
 
 
@@ -237,7 +304,7 @@ def _flagged(args: argparse.Namespace) -> int:
         rows = [
             member
             for status in statuses
-            for member in lifecycle.flagged_members(session, statuses=(status,))
+            for member in overview.flagged_members(session, statuses=(status,))
         ]
     with args.out.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
@@ -269,10 +336,10 @@ def _flagged(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     session_factory = open_database(load_core_settings().database_url)
     with session_factory.begin() as session:
-        cycle = lifecycle.open_cycle_of(session, args.user_id)
+        cycle = decisions.open_cycle_of(session, args.user_id)
         if cycle is None or cycle.status not in (CycleStatus.FLAGGED, CycleStatus.APPROVED):
             fail(f"{args.user_id} は削除候補ではありません / not flagged", code=1)
-        lifecycle.restore(session, clock=args.clock, cycle_id=cycle.id, actor=CLI_ACTOR)
+        decisions.restore(session, clock=args.clock, cycle_id=cycle.id, actor=CLI_ACTOR)
     print(f"{args.user_id}: 削除候補から外しました / taken off the flag list")
     return 0
 
@@ -286,74 +353,61 @@ def _print(result: dict[str, Any]) -> None:
     print(json.dumps(result, ensure_ascii=False, default=str))
 
 
+def _lifecycle_slack(settings: Settings, clock: Clock) -> tuple[SessionFactory, LifecycleSlack]:
+    """The database and the lifecycle's Slack adapters, as the running bot has them."""
+    session_factory = open_database(settings.database_url)
+    gateway = gateway_from_settings(settings, session_factory=session_factory, clock=clock)
+    return session_factory, gateway.lifecycle
+
+
 def _sweep(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    result = lifecycle_jobs.sweep(
-        session_factory=open_database(settings.database_url),
-        clock=_clock(args),
-        client=make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url),
-        settings=settings,
+    clock = _clock(args)
+    session_factory, slack = _lifecycle_slack(settings, clock)
+    result = runs.sweep(
+        session_factory=session_factory,
+        clock=clock,
+        policy=slack.policy,
+        language=settings.default_locale,
+        messages=slack.messages,
     )
     _print(result)
     return 0
 
 
 def _contact(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    bar = ProgressBar("連絡 / contacts")
-    try:
-        result = lifecycle_jobs.send_contacts(
-            session_factory=open_database(settings.database_url),
-            clock=_clock(args),
-            client=make_web_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-            ),
-            settings=settings,
-            time_budget=args.minutes * 60,
-            progress=bar,
-        )
-    finally:
-        bar.close()
-    _print(result)
-    return 0
+    return _with_bar(
+        args,
+        "連絡 / contacts",
+        lambda slack, bar: runs.send_contacts(slack, time_budget=args.minutes * 60, progress=bar),
+    )
 
 
 def _sync_users(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    bar = ProgressBar("メンバー / members")
-    try:
-        result = lifecycle_jobs.sync_users(
-            session_factory=open_database(settings.database_url),
-            clock=args.clock,
-            client=make_web_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-            ),
-            settings=settings,
-            progress=bar,
-        )
-    finally:
-        bar.close()
-    _print(result)
-    return 0
+    return _with_bar(
+        args, "メンバー / members", lambda slack, bar: runs.sync_users(slack, progress=bar)
+    )
 
 
 def _import_logins(args: argparse.Namespace) -> int:
+    return _with_bar(
+        args, "ログイン履歴 / logins", lambda slack, bar: runs.import_logins(slack, progress=bar)
+    )
+
+
+def _with_bar(
+    args: argparse.Namespace,
+    label: str,
+    run: Callable[[LifecycleSlack, ProgressBar], dict[str, Any]],
+) -> int:
+    """A long run with Slack, drawing a progress bar; prints what it did as one JSON line."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    bar = ProgressBar("ログイン履歴 / logins")
+    _, slack = _lifecycle_slack(settings, _clock(args))
+    bar = ProgressBar(label)
     try:
-        result = lifecycle_jobs.import_logins(
-            session_factory=open_database(settings.database_url),
-            clock=args.clock,
-            settings=settings,
-            client=make_web_client(
-                settings.slack_bot_token.get_secret_value(), settings.slack_api_url
-            ),
-            progress=bar,
-        )
+        result = run(slack, bar)
     finally:
         bar.close()
     _print(result)

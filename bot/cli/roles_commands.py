@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import fail, load_core_settings, open_database
+from bot.cli.common import add_command, fail, load_core_settings, open_database
 from bot.services import members
 from bot.services.audit import CLI_ACTOR
 from models import Role
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("roles", help="役割の付与・解除 / grant or revoke roles")
+    parser = add_command(
+        commands,
+        "roles",
+        "役割を付与・解除します / Grant or revoke roles",
+        description="メンバーに事務局・ファシリテーター・アンバサダーの役割を付与、または解除します"
+        "（最初の事務局メンバーの任命など）。監査ログに残ります。"
+        " / Grant or revoke a member's secretariat, facilitator or ambassador role (e.g. to "
+        "appoint the first secretariat member). Recorded in the audit log.",
+    )
     actions = parser.add_subparsers(dest="roles_command", required=True, metavar="ACTION")
-    for name, handler in (("grant", _grant), ("revoke", _revoke)):
-        action = actions.add_parser(name)
-        action.add_argument("user_id", help="Slack user ID (U…)")
-        action.add_argument("role", choices=[r.value for r in Role])
+    for name, handler, summary in (
+        ("grant", _grant, "役割を付与します / Grant a role"),
+        ("revoke", _revoke, "役割を解除します / Revoke a role"),
+    ):
+        action = add_command(actions, name, summary)
+        action.add_argument(
+            "user_id", metavar="USER", help="Slack のユーザー ID（U…）/ Slack user ID (U…)"
+        )
+        action.add_argument(
+            "role",
+            metavar="ROLE",
+            choices=[r.value for r in Role],
+            help="役割 / the role: " + ", ".join(r.value for r in Role),
+        )
         action.set_defaults(handler=handler)
 
 

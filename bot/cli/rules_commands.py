@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import fail, load_core_settings, open_database
+from bot.cli.common import add_command, fail, load_core_settings, open_database
 from bot.services import rules
 from bot.services.audit import CLI_ACTOR
 
@@ -13,21 +13,49 @@ ASK_AGAIN_JOB = "onboarding-rules-ask-again"
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("rules", help="利用規約の版 / usage rules versions")
+    parser = add_command(
+        commands,
+        "rules",
+        "利用規約の版を公開・一覧します / Publish and list versions of the usage rules",
+        description="利用規約の新しい版を公開し（同意済みのメンバーにあらためて同意を依頼します）、"
+        "公開済みの版を一覧します。"
+        " / Publish a new version of the usage rules (members who accepted an earlier one are "
+        "asked again) and list the published versions.",
+    )
     actions = parser.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    publish = actions.add_parser(
+    publish = add_command(
+        actions,
         "publish",
-        help="新しい版を公開（メンバーに再同意を依頼）/ publish a new version (members are asked again)",
+        "新しい版を公開します（メンバーに再同意を依頼）/ Publish a new version (members are asked "
+        "again)",
+        description="日本語と英語の本文から新しい版を公開します。同意済みのメンバーには、定期ジョブ "
+        f"{ASK_AGAIN_JOB} が平日 9〜18 時に順次、再同意を依頼します。同じ版は一度だけ公開できます。"
+        " / Publish a new version from its Japanese and English text. Members who accepted an "
+        f"earlier version are asked again by the job {ASK_AGAIN_JOB} (weekdays 9:00–18:00, "
+        "paced). A version is published once.",
     )
-    publish.add_argument("--version", required=True, help="版の名前 / version name, e.g. 2")
+    publish.add_argument("--version", required=True, help="版の名前（例: 2）/ version name, e.g. 2")
     publish.add_argument(
-        "--ja", required=True, type=Path, help="日本語の本文（UTF-8、Slack mrkdwn）/ Japanese text"
+        "--ja",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="日本語の本文（UTF-8、Slack mrkdwn）/ Japanese text (UTF-8, Slack mrkdwn)",
     )
     publish.add_argument(
-        "--en", required=True, type=Path, help="英語の本文（UTF-8、Slack mrkdwn）/ English text"
+        "--en",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="英語の本文（UTF-8、Slack mrkdwn）/ English text (UTF-8, Slack mrkdwn)",
     )
     publish.set_defaults(handler=_publish)
-    actions.add_parser("list", help="版の一覧 / list versions").set_defaults(handler=_list)
+    add_command(
+        actions,
+        "list",
+        "公開済みの版を一覧します（* が現行版）/ List the published versions (* marks the current "
+        "one)",
+    ).set_defaults(handler=_list)
 
 
 def _read(path: Path, language: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.eligibility import ReasonCode
+from bot.eligibility.verdict import ReasonCode
 from bot.i18n import Language, catalogue, t
 
 # A param whose value selects a more precise text.
@@ -57,6 +57,6 @@ def reason_text(code: ReasonCode | str, params: Mapping[str, object], language: 
 
 
 def stored_reason_text(reason: Mapping[str, object], language: Language) -> str:
-    """The same for a reason as `applications.reason_to_json` stored it."""
+    """The same for a reason as `submission.reason_to_json` stored it."""
     params = reason.get("params")
     return reason_text(str(reason["code"]), params if isinstance(params, Mapping) else {}, language)

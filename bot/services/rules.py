@@ -3,27 +3,27 @@
 The current version is the most recently published row of `rules_versions`; with none
 published it is the built-in version, whose text lives in the onboarding catalogue. Members
 accept one version; publishing a newer one asks them again (see scheduler/onboarding_jobs.py).
+The `Rules` themselves are plain data (bot/domain/onboarding.py), shown by the views.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.i18n import Language, t
-from bot.services import audit
+from bot.domain.onboarding import SECTION_LIMIT, AcceptedState, Rules, sections
+from bot.i18n import t
+from bot.services import audit, members
 from bot.text import nfkc
 from models import AuditEntry, Member, MemberStatus, RulesVersion
 
 BUILTIN_VERSION = "1"
-# A Block Kit section holds 3,000 characters; the rules take at most this many sections.
-SECTION_LIMIT = 3000
+# The rules take at most this many section blocks.
 MAX_SECTIONS = 5
 # Members Kyoso may still write to (not flagged for deletion, deactivated or deleted).
 REACHABLE_STATUSES = (MemberStatus.ACTIVE, MemberStatus.INACTIVE)
@@ -32,17 +32,6 @@ _VERSION_SHAPE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 
 class RulesError(ValueError):
     """A publication that cannot go ahead; the message says why, in Japanese and English."""
-
-
-@dataclass(frozen=True)
-class Rules:
-    version: str
-    text_ja: str
-    text_en: str
-    published_at: datetime | None  # None for the built-in version
-
-    def text(self, language: Language) -> str:
-        return self.text_ja if language == "ja" else self.text_en
 
 
 def builtin() -> Rules:
@@ -81,28 +70,6 @@ def published(session: Session) -> list[Rules]:
         Rules(version=r.version, text_ja=r.text_ja, text_en=r.text_en, published_at=r.published_at)
         for r in rows
     ]
-
-
-def sections(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split the text at line breaks into pieces that each fit one section block."""
-    pieces: list[str] = []
-    current_piece = ""
-    for line in text.strip().splitlines():
-        while len(line) > limit:  # a single overlong line is cut where it must be
-            if current_piece:
-                pieces.append(current_piece)
-                current_piece = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current_piece}\n{line}" if current_piece else line
-        if len(candidate) > limit:
-            pieces.append(current_piece)
-            current_piece = line
-        else:
-            current_piece = candidate
-    if current_piece.strip():
-        pieces.append(current_piece)
-    return pieces
 
 
 def _check_text(text: str, language: str) -> str:
@@ -167,23 +134,31 @@ class AcceptOutcome(StrEnum):
 class Acceptance:
     outcome: AcceptOutcome
     rules: Rules  # the current rules
-    accepted_version: str | None
-    accepted_at: datetime | None
+    accepted: AcceptedState | None  # what the member has accepted now, if anything
+
+
+def accepted_state(member: Member | None) -> AcceptedState | None:
+    if member is None or not member.rules_version or member.rules_accepted_at is None:
+        return None
+    return AcceptedState(member.rules_version, member.rules_accepted_at)
+
+
+def for_member(session: Session, slack_user_id: str) -> tuple[Rules, AcceptedState | None]:
+    """The current rules, and what the member accepted (`/kyoso rules`)."""
+    member = session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
+    return current(session), accepted_state(member)
 
 
 def accept(session: Session, *, clock: Clock, slack_user_id: str, version: str) -> Acceptance:
     """Record that the member accepted `version`; only the current version can be accepted.
 
-    A guarded update: of two concurrent clicks exactly one changes the row and is audited."""
+    A guarded update: of two concurrent clicks exactly one changes the row and is audited.
+    A member Kyoso has not met yet (`/kyoso rules` before any event) is recorded first."""
+    members.ensure_member(session, clock=clock, slack_user_id=slack_user_id)
     rules = current(session)
     if version != rules.version:
         member = session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
-        return Acceptance(
-            AcceptOutcome.OUTDATED,
-            rules,
-            member.rules_version if member else None,
-            member.rules_accepted_at if member else None,
-        )
+        return Acceptance(AcceptOutcome.OUTDATED, rules, accepted_state(member))
     now = clock.now()
     changed = session.execute(
         update(Member)
@@ -195,12 +170,10 @@ def accept(session: Session, *, clock: Clock, slack_user_id: str, version: str) 
         .returning(Member.id)
     ).first()
     member = session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
-    assert member is not None, "the caller ensures the member exists"
+    assert member is not None, "ensured above"
     session.refresh(member)
     if changed is None:
-        return Acceptance(
-            AcceptOutcome.ALREADY, rules, member.rules_version, member.rules_accepted_at
-        )
+        return Acceptance(AcceptOutcome.ALREADY, rules, accepted_state(member))
     audit.record(
         session,
         clock=clock,
@@ -210,7 +183,7 @@ def accept(session: Session, *, clock: Clock, slack_user_id: str, version: str) 
         target_id=slack_user_id,
         details={"version": version},
     )
-    return Acceptance(AcceptOutcome.ACCEPTED, rules, version, now)
+    return Acceptance(AcceptOutcome.ACCEPTED, rules, AcceptedState(version, now))
 
 
 # --- asking members again after a new version -------------------------------------------------

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -21,31 +17,17 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.domain.applications import Decision, ReminderItem, ReviewItem
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
+from bot.views.blocks import Choice, ModalMetadata, decision_row
 
 
-@dataclass(frozen=True)
-class ReviewItem:
+class ReasonModal(ModalMetadata):
+    """The reject / request-info modal: which application it decides."""
+
     public_id: str
-    name: str
-    email: str
-    organisation: str | None  # e.g. "北海道 札幌市（011002）"
-    department: str | None
-    submitted_at: datetime
-    source: str
-    outcome: str
-    reasons: tuple[str, ...]  # already rendered in the review language
-    is_reapplication: bool
-
-
-@dataclass(frozen=True)
-class Decision:
-    status: str  # ApplicationStatus value
-    actor: str  # Slack user id or "system"
-    at: datetime
-    reason: str | None = None
 
 
 def _mention(actor: str) -> str:
@@ -123,27 +105,18 @@ def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:
         confirm=t("applications.confirm.yes", language),
         deny=t("applications.confirm.no", language),
     )
-    return ActionsBlock(
+    return decision_row(
         block_id=ids.APPLICATION_REVIEW_BLOCK,
-        elements=[
-            ButtonElement(
-                text=t("applications.button.approve", language),
-                action_id=ids.APPLICATION_APPROVE,
-                value=item.public_id,
-                style="primary",
-                confirm=confirm,
+        value=item.public_id,
+        choices=[
+            Choice(
+                t("applications.button.approve", language),
+                ids.APPLICATION_APPROVE,
+                "primary",
+                confirm,
             ),
-            ButtonElement(
-                text=t("applications.button.reject", language),
-                action_id=ids.APPLICATION_REJECT,
-                value=item.public_id,
-                style="danger",
-            ),
-            ButtonElement(
-                text=t("applications.button.request_info", language),
-                action_id=ids.APPLICATION_REQUEST_INFO,
-                value=item.public_id,
-            ),
+            Choice(t("applications.button.reject", language), ids.APPLICATION_REJECT, "danger"),
+            Choice(t("applications.button.request_info", language), ids.APPLICATION_REQUEST_INFO),
         ],
     )
 
@@ -155,7 +128,7 @@ def reason_modal(
     return View(
         type="modal",
         callback_id=callback_id,
-        private_metadata=public_id,
+        private_metadata=ReasonModal(public_id=public_id).dump(),
         title=t(title_key, language),
         submit=t("applications.modal.submit", language),
         close=t("applications.modal.cancel", language),
@@ -175,19 +148,6 @@ def fallback_text(item: ReviewItem, language: Language) -> str:
     """Notification text for clients that do not render blocks."""
     title = t("applications.review.title", language)
     return f"{title}: {escape_mrkdwn(item.name)} ({escape_mrkdwn(item.email)})"
-
-
-def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
-
-
-@dataclass(frozen=True)
-class ReminderItem:
-    name: str
-    organisation: str | None
-    submitted_at: datetime
-    business_days: int
-    link: str | None  # permalink of the review message
 
 
 MAX_REMINDER_ITEMS = 40  # with the header and summary, well inside 50 blocks
@@ -222,3 +182,9 @@ def reminder_blocks(items: list[ReminderItem], language: Language) -> list[Block
         more = t("applications.reminder.more", language, count=str(hidden))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     return blocks
+
+
+def already_decided_text(status: str, language: Language) -> str:
+    """Someone decided first: what the second click is told (nothing changed)."""
+    label = t(f"applications.status.{status}", language)
+    return t("applications.already_decided", language, status=label)

@@ -1,4 +1,5 @@
-"""Account lifecycle messages: the member's contact DM and the secretariat's flagged list.
+"""Account lifecycle messages: the member's contact DM and the secretariat's flagged list,
+with the notes that follow the secretariat's clicks.
 
 Pure builders of Block Kit objects in one language; tests render each in Japanese and English.
 """
@@ -6,9 +7,7 @@ Pure builders of Block Kit objects in one language; tests render each in Japanes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -23,22 +22,26 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
+from bot.domain.lifecycle import (
+    BATCH_SIZE,
+    ApprovalOutcome,
+    ContactTerms,
+    FlaggedBatch,
+    FlaggedMember,
+    KeepAnswer,
+    ListTerms,
+    Overview,
+    RestoreOutcome,
+)
 from bot.i18n import Language, t
-from bot.services.lifecycle import FlaggedMember, Overview
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
 
 SECTION_TEXT_MAX = 3000
-# 20 rows + header, intro, notes and buttons stay well under Slack's 50 blocks per message.
-BATCH_SIZE = 20
 
 
 def _md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text[:SECTION_TEXT_MAX])
-
-
-def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [block.to_dict() for block in blocks]
 
 
 def contact_block_id(key: str) -> str:
@@ -47,13 +50,6 @@ def contact_block_id(key: str) -> str:
 
 
 # --- The member's DMs -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContactTerms:
-    inactive_days: int
-    email_after_days: int
-    grace_days: int
 
 
 def contact_dm_blocks(
@@ -105,19 +101,23 @@ def thanks_dm_text(language: Language) -> str:
     return t("lifecycle.thanks.text", language)
 
 
-def kept_blocks(language: Language, *, already: bool = False, closed: bool = False) -> list[Block]:
+_KEPT_KEYS = {
+    KeepAnswer.KEPT: "lifecycle.kept.text",
+    KeepAnswer.ALREADY: "lifecycle.kept.already",
+    KeepAnswer.CLOSED: "lifecycle.kept.closed",
+}
+
+
+def kept_text(answer: KeepAnswer, language: Language) -> str:
+    return t(_KEPT_KEYS[answer], language)
+
+
+def kept_blocks(answer: KeepAnswer, language: Language) -> list[Block]:
     """Replaces the contact DM once the member pressed "keep my account"."""
-    key = "lifecycle.kept.closed" if closed else "lifecycle.kept.already" if already else None
-    return [SectionBlock(text=_md(t(key or "lifecycle.kept.text", language)))]
+    return [SectionBlock(text=_md(kept_text(answer, language)))]
 
 
 # --- The secretariat's list -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListTerms:
-    inactive_days: int
-    grace_days: int
 
 
 def _row(member: FlaggedMember, language: Language) -> SectionBlock:
@@ -271,8 +271,82 @@ def weekly_summary_text(overview: Overview, language: Language) -> str:
     )
 
 
-def flagged_home_blocks(
-    overview: Overview, batch: Sequence[FlaggedMember], language: Language, *, terms: ListTerms
+def flagged_list_text(overview: Overview, language: Language) -> str:
+    return t("lifecycle.list.header", language, count=overview.flagged)
+
+
+def listing_blocks(
+    listing: FlaggedBatch, language: Language, *, terms: ListTerms, notes: Sequence[str] = ()
 ) -> list[Block]:
-    """For the secretariat's App Home: the same list and buttons as the review channel."""
-    return weekly_summary_blocks(overview, batch, language, terms=terms)
+    """`/kyoso inactive` and the answer to each click on the list: the current first batch."""
+    return flagged_list_blocks(
+        listing.batch,
+        language,
+        total=listing.overview.flagged,
+        approved_waiting=listing.overview.approved,
+        terms=terms,
+        notes=notes,
+    )
+
+
+# --- Notes after the secretariat's clicks -----------------------------------------------
+
+
+def approval_notes(
+    outcome: ApprovalOutcome, language: Language, *, actor: str, at: datetime
+) -> list[str]:
+    """What an approval did: approved, deactivated (how), to do by hand, refused by Slack."""
+    if not outcome.approved:
+        return [t("lifecycle.approved.none", language)]
+    notes = [
+        t(
+            "lifecycle.approved.done",
+            language,
+            actor=f"<@{actor}>",
+            count=len(outcome.approved),
+            at=slack_date(at),
+        )
+    ]
+    for via, users in outcome.deactivated.items():
+        label = t(f"lifecycle.via.{via.value.removeprefix('deactivated_')}", language)
+        notes.append(t("lifecycle.approved.deactivated", language, count=len(users), via=label))
+
+    def mentions(users: list[str]) -> str:
+        return " ".join(f"<@{user}>" for user in users)
+
+    if outcome.to_do:
+        notes.append(
+            t(
+                "lifecycle.approved.todo",
+                language,
+                count=len(outcome.to_do),
+                users=mentions(outcome.to_do),
+            )
+        )
+    if outcome.failed:
+        errors = ", ".join(sorted(set(outcome.failed.values())))
+        notes.append(
+            t(
+                "lifecycle.approved.failed",
+                language,
+                count=len(outcome.failed),
+                error=errors,
+                users=mentions(list(outcome.failed)),
+            )
+        )
+    return notes
+
+
+def restore_notes(
+    outcome: RestoreOutcome, language: Language, *, actor: str, at: datetime
+) -> list[str]:
+    """Who restored whom; or that someone decided first (what they set); or nothing."""
+    if outcome.restored is not None:
+        user = outcome.restored.slack_user_id
+        return [
+            t("lifecycle.restored", language, actor=f"<@{actor}>", user=user, at=slack_date(at))
+        ]
+    if outcome.decided_before is not None:
+        status = t(f"lifecycle.status.{outcome.decided_before}", language)
+        return [t("lifecycle.already_decided", language, status=status)]
+    return []

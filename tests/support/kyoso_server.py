@@ -7,12 +7,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from app import Kyoso, create_app
-from bot.clock import Clock
-from bot.db import SessionFactory
+from slack_bolt import App
+
+import handlers
+from app import Kyoso, build_deps, create_app
+from bot.clock import Clock, FixedClock
+from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.settings import Settings
+from handlers.deps import Deps
 from handlers.web import EVENTS_PATH, HttpServer, build_web_app
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -70,3 +75,21 @@ def wait_for(probe: Callable[[], T], *, timeout: float = 5.0, interval: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {probe}")
         time.sleep(interval)
+
+
+def offline_app() -> tuple[App, Deps]:
+    """The listeners as create_app registers them, without a server or a Slack to talk to."""
+    settings = make_settings("http://127.0.0.1:9/api/", "sqlite://")
+    deps = build_deps(
+        settings,
+        session_factory=make_session_factory(make_engine("sqlite://")),
+        clock=FixedClock(datetime(2026, 4, 1, 1, 0, tzinfo=UTC)),
+    )
+    bolt = App(
+        client=deps.client,
+        signing_secret="unused",
+        token_verification_enabled=False,
+        request_verification_enabled=False,
+    )
+    handlers.register_all(bolt, deps)
+    return bolt, deps

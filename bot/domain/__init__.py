@@ -1,0 +1,1 @@
+"""Plain data shared by use cases and views, so that neither imports the other."""

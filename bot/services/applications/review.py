@@ -1,0 +1,80 @@
+"""What an application's review message shows: the application, the verdict's reasons, the
+decisions taken on it, and what the secretariat can still do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.applications import Decision, ReviewItem
+from bot.i18n import Language
+from bot.i18n.reasons import stored_reason_text
+from bot.services.applications.organisations import label_of
+from bot.services.applications.records import DECIDABLE, get
+from models import Application, ApplicationStatus, AuditEntry
+
+_DECISION_ACTIONS = {
+    "application.approved": ApplicationStatus.APPROVED,
+    "application.rejected": ApplicationStatus.REJECTED,
+    "application.info_requested": ApplicationStatus.INFO_REQUESTED,
+    "application.invited": ApplicationStatus.INVITED,
+    "application.joined": ApplicationStatus.JOINED,
+    # Slack's invitation failed: the to-do below the message says what to do instead.
+    "application.invite_failed": "invite_failed",
+}
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    item: ReviewItem
+    decisions: tuple[Decision, ...]
+    open_for_decision: bool  # approve / reject / request info buttons
+    awaiting_invitation: bool  # the invite-by-hand to-do and its "mark as invited" button
+
+
+def review_state(session: Session, *, public_id: str, language: Language) -> ReviewState:
+    application = get(session, public_id)
+    return ReviewState(
+        item=review_item(session, application, language),
+        decisions=decisions_of(session, public_id),
+        open_for_decision=application.status in DECIDABLE,
+        awaiting_invitation=application.status is ApplicationStatus.APPROVED,
+    )
+
+
+def review_item(session: Session, application: Application, language: Language) -> ReviewItem:
+    return ReviewItem(
+        public_id=application.public_id,
+        name=application.name,
+        email=application.email,
+        organisation=label_of(session, application.organisation_id),
+        department=application.department,
+        submitted_at=application.submitted_at,
+        source=application.source.value,
+        outcome=application.outcome,
+        reasons=tuple(stored_reason_text(r, language) for r in application.reasons),
+        is_reapplication=application.is_reapplication,
+    )
+
+
+def decisions_of(session: Session, public_id: str) -> tuple[Decision, ...]:
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.target_type == "application",
+            AuditEntry.target_id == public_id,
+            AuditEntry.action.in_(_DECISION_ACTIONS),
+        )
+        .order_by(AuditEntry.occurred_at, AuditEntry.id)
+    )
+    return tuple(
+        Decision(
+            status=str(_DECISION_ACTIONS[e.action]),
+            actor=e.actor,
+            at=e.occurred_at,
+            reason=e.reason,
+        )
+        for e in entries
+    )

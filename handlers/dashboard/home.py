@@ -1,0 +1,39 @@
+"""The Home tab: opened, or brought back by the dashboard's "refresh" and "back" buttons. Any
+member's; what it shows depends on their stored role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot import ids
+from bot.services.dashboard.home import home_page
+from bot.views.dashboard.home import home_view
+from handlers.access import routes_for
+from handlers.deps import Deps
+
+
+def publish_home(deps: Deps, user_id: str) -> None:
+    """The member's page; for the secretariat, the dashboard above it."""
+    language = deps.locales.for_user(user_id)
+    now, zone = deps.clock.now(), deps.settings.zone
+    with deps.session_factory() as session:
+        page = home_page(session, user_id, language=language, now=now, zone=zone)
+    deps.gateway.dashboard.publish_home(user_id, home_view(page, language, now))
+
+
+def register(app: App, deps: Deps) -> None:
+    routes = routes_for(app, deps)
+
+    @routes.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any]) -> None:
+        user_id = event["user"]
+        deps.activity.seen(user_id, deps.clock.now())  # opening either tab is activity
+        if event.get("tab") == "home":
+            publish_home(deps, user_id)
+
+    @routes.action(ids.DASHBOARD_HOME)
+    def on_home(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        publish_home(deps, body["user"]["id"])

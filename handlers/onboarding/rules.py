@@ -1,0 +1,107 @@
+"""The usage rules: "I agree" in the welcome DM, a re-ask or `/kyoso rules`, and the command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import ids
+from bot.audience import Audience
+from bot.domain.onboarding import AcceptedState, Rules
+from bot.i18n import Language, t
+from bot.services import rules
+from bot.views.blocks import to_dicts
+from bot.views.help import notice_blocks
+from bot.views.onboarding.rules import (
+    already_accepted_text,
+    outdated_text,
+    rules_blocks,
+    rules_title,
+)
+from handlers.access import routes_for
+from handlers.command_router import CommandCall
+from handlers.deps import Deps
+from handlers.replies import ephemeral, reply
+
+
+def register(app: App, deps: Deps) -> None:
+    routes = routes_for(app, deps)
+
+    @routes.action(ids.ONBOARDING_ACCEPT_RULES, audience=Audience.ANYONE)
+    def on_accept_rules(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        language = deps.locales.for_user(user_id)
+        with deps.session_factory.begin() as session:
+            result = rules.accept(
+                session, clock=deps.clock, slack_user_id=user_id, version=action.get("value", "")
+            )
+        answer_acceptance(deps, body, respond, result, language)
+
+    def show_rules(call: CommandCall) -> None:
+        with deps.session_factory() as session:
+            current, accepted = rules.for_member(session, call.user_id)
+        blocks = rules_blocks(current, call.language, accepted=accepted)
+        reply(call.respond, blocks, rules_title(current, call.language))
+
+    deps.commands.add(
+        "rules", help_key="help.command.rules", run=show_rules, audience=Audience.ANYONE
+    )
+
+
+def answer_acceptance(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    result: rules.Acceptance,
+    language: Language,
+) -> None:
+    if result.outcome is rules.AcceptOutcome.OUTDATED:
+        text = outdated_text(result.rules, language)
+        blocks = rules_blocks(result.rules, language, accepted=result.accepted)
+        reply(respond, [*notice_blocks(text), *blocks], text)
+        return
+    assert result.accepted is not None
+    if result.outcome is rules.AcceptOutcome.ALREADY:
+        ephemeral(respond, already_accepted_text(result.accepted, language))
+        return
+    show_acceptance(deps, body, respond, result.rules, result.accepted, language)
+
+
+def show_acceptance(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    current: Rules,
+    accepted: AcceptedState,
+    language: Language,
+) -> None:
+    """Where the button was pressed, the button becomes the record of acceptance."""
+    clicked = _clicked_message(body)
+    if clicked is not None:  # the welcome DM or a re-ask
+        channel_id, ts, message = clicked
+        deps.gateway.onboarding.replies.record_acceptance(
+            channel_id=channel_id,
+            ts=ts,
+            blocks=message.get("blocks") or [],
+            text=message.get("text") or t("onboarding.rules.accept_button", language),
+            accepted=accepted,
+            language=language,
+        )
+        return
+    # An ephemeral answer to `/kyoso rules`: only its response_url can change it.
+    blocks = to_dicts(rules_blocks(current, language, accepted=accepted))
+    title = rules_title(current, language)
+    respond(text=title, blocks=blocks, response_type="ephemeral", replace_original=True)
+
+
+def _clicked_message(body: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    """The channel, ts and content of the (not ephemeral) message the button was in."""
+    container = body.get("container") or {}
+    message = body.get("message")
+    if message and not container.get("is_ephemeral") and container.get("channel_id"):
+        return str(container["channel_id"]), str(container["message_ts"]), message
+    return None
