@@ -7,6 +7,7 @@ status someone else set, and nothing of theirs is written."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -59,34 +60,63 @@ def decide_once(
     return row
 
 
+@dataclass(frozen=True)
 class AuditEntry:
     """What the winner's change writes to the audit log."""
 
-    def __init__(
-        self,
-        *,
-        actor: str,
-        action: str,
-        target_type: str,
-        target_id: str,
-        reason: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        self.actor = actor
-        self.action = action
-        self.target_type = target_type
-        self.target_id = target_id
-        self.reason = reason
-        self.details = details
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    reason: str | None = None
+    details: dict[str, Any] | None = None
 
     def record(self, session: Session, *, clock: Clock) -> None:
-        audit.record(
-            session,
-            clock=clock,
-            actor=self.actor,
-            action=self.action,
-            target_type=self.target_type,
-            target_id=self.target_id,
-            reason=self.reason,
-            details=self.details,
-        )
+        audit.record(session, clock=clock, **asdict(self))
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A secretary's decision on a record (an application, a channel request, a case): the
+    status it sets, from which statuses, under which audit action."""
+
+    to: Enum
+    allowed_from: Sequence[Enum]
+    action: str
+
+
+def decide(
+    session: Session,
+    *,
+    clock: Clock,
+    row: Row,
+    status: InstrumentedAttribute[Any],
+    transition: Transition,
+    actor: str,
+    reason: str | None,
+    target_type: str,
+    target_id: str,
+    details: dict[str, Any] | None = None,
+    touch: bool = True,
+) -> Row:
+    """Take `transition` on `row` once, with who decided, when and why, audited on the target.
+    `touch`: the table has an `updated_at` to set too. Raises AlreadyDecided when someone
+    decided first."""
+    now = clock.now()
+    values: dict[str, Any] = {
+        "status": transition.to,
+        "decided_by": actor,
+        "decided_at": now,
+        "decision_reason": reason,
+    }
+    if touch:
+        values["updated_at"] = now
+    return decide_once(
+        session,
+        row=row,
+        status=status,
+        allowed_from=transition.allowed_from,
+        values=values,
+        audit_entry=AuditEntry(actor, transition.action, target_type, target_id, reason, details),
+        clock=clock,
+    )

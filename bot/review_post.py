@@ -8,15 +8,15 @@ loser deletes its own copy and one message remains."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.db import SessionFactory
+from bot.slack.wiring import SlackAdapter, SlackWiring
+from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +36,18 @@ class Placement:
     ts: InstrumentedAttribute[Any]  # e.g. Application.review_message_ts
 
 
-class ReviewPost:
+class ReviewPost(SlackAdapter):
     def __init__(
         self,
-        *,
-        client: WebClient,
-        session_factory: SessionFactory,
-        channel: str | None,
+        wiring: SlackWiring,
         placement: Placement,
+        *,
         render: Callable[[str], Rendered],
         what: str,
         unfurl: bool = True,
     ) -> None:
-        self._client = client
-        self._session_factory = session_factory
-        self._channel = channel
+        super().__init__(wiring)
+        self._channel = wiring.settings.review_channel
         self._placement = placement
         self._render = render
         self._what = what  # for the log: "application", "channel request", "case"
@@ -90,6 +87,18 @@ class ReviewPost:
         if latest != rendered:  # the record changed while it was being posted
             self._update(channel, ts, latest)
         return True
+
+    def post_waiting(self, keys: Iterable[str]) -> dict[str, int]:
+        """Post the records whose message never reached the channel (Slack was down, or no
+        channel was set); one that fails is logged and waits for the next run."""
+        posted = failed = 0
+        for key in keys:
+            try:
+                posted += self.post(key)
+            except SLACK_CALL_ERRORS as exc:
+                failed += 1
+                log.warning("%s %s still not posted: %s", self._what, key, error_code(exc))
+        return {"posted": posted, "failed": failed}
 
     def refresh(self, key: str, *, post_if_missing: bool = True) -> None:
         """Edit the message in place; post it first when it never reached the channel."""

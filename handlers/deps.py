@@ -10,12 +10,10 @@ from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.gateway import SlackGateway
 from bot.locale import LocaleResolver
-from bot.services import members
 from bot.services.activity import ActivityRecorder
 from bot.services.mail.worker import MailWorker
 from bot.settings import Settings
 from handlers.command_router import CommandRouter
-from models import Role
 
 
 @dataclass
@@ -32,8 +30,3 @@ class Deps:
     # The Slack adapters of every feature, built once (bot/gateway.py).
     gateway: SlackGateway
     commands: CommandRouter = field(default_factory=CommandRouter)
-
-    def is_secretariat(self, user_id: str) -> bool:
-        """Checked when each privileged payload arrives: a hidden button is no permission."""
-        with self.session_factory() as session:
-            return members.has_role(session, user_id, Role.SECRETARIAT)

@@ -12,7 +12,7 @@ from bot.services import members
 from bot.text import escape_mrkdwn
 from bot.views.help import help_blocks, notice_blocks
 from handlers.access import may, refusal_text, routes_for
-from handlers.command_router import CommandCall, Subcommand, split_subcommand
+from handlers.command_router import CommandCall, CommandRouter, Subcommand, split_subcommand
 from handlers.deps import Deps
 from handlers.replies import reply
 
@@ -59,18 +59,23 @@ def register(app: App, deps: Deps) -> None:
             respond=respond,
         )
         subcommand = router.find(name or "help")
-        if subcommand is not None:
+        if subcommand is None:
+            answer_unknown(router, name, call)
+        else:
             run_guarded(deps, subcommand, call)
-            return
-        text = t("command.unknown", call.language, subcommand=escape_mrkdwn(name[:40]))
-        suggestion = router.closest(name)
-        if suggestion:
-            text += "\n" + t("command.unknown_suggestion", call.language, suggestion=suggestion)
-        reply(
-            call.respond,
-            [*notice_blocks(text), *help_blocks(call.language, router.help_keys())],
-            text,
-        )
+
+
+def answer_unknown(router: CommandRouter, name: str, call: CommandCall) -> None:
+    """A typo gets the closest subcommand and the help, never silence."""
+    text = t("command.unknown", call.language, subcommand=escape_mrkdwn(name[:40]))
+    suggestion = router.closest(name)
+    if suggestion:
+        text += "\n" + t("command.unknown_suggestion", call.language, suggestion=suggestion)
+    reply(
+        call.respond,
+        [*notice_blocks(text), *help_blocks(call.language, router.help_keys())],
+        text,
+    )
 
 
 def run_guarded(deps: Deps, subcommand: Subcommand, call: CommandCall) -> None:

@@ -72,6 +72,11 @@ class JobContext:
 JobResult = dict[str, Any]
 
 
+def bilingual(japanese: str, english: str) -> str:
+    """What `kyoso jobs list` shows: Japanese first, then English."""
+    return f"{japanese} / {english}"
+
+
 @dataclass(frozen=True)
 class JobSpec:
     id: str
@@ -167,149 +172,208 @@ def _channels(run: Callable[[ChannelsSlack], JobResult]) -> Callable[[JobContext
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         id="prune-processed-events",
-        description="Forget Slack event ids and done inbox events after 7 days, replay keys after a day",
+        description=bilingual(
+            "処理済みのイベント ID と受信箱を 7 日後、再送防止キーを 1 日後に削除",
+            "Forget Slack event ids and done inbox events after 7 days, replay keys after a day",
+        ),
         cron={"hour": "3", "minute": "30"},
         run=_prune_processed_events,
     ),
     JobSpec(
         id="prune-outbox",
-        description="Delete sent or failed emails after 30 days (they hold personal data)",
+        description=bilingual(
+            "送信済み・失敗したメールを 30 日後に削除（個人情報を含むため）",
+            "Delete sent or failed emails after 30 days (they hold personal data)",
+        ),
         cron={"hour": "3", "minute": "45"},
         run=_prune_outbox,
     ),
     JobSpec(
         id="deliver-emails",
-        description="Send the email outbox (a safety net: each process's mail worker sends at once)",
+        description=bilingual(
+            "メール送信待ちを送る（各プロセスのメール送信の予備）",
+            "Send the email outbox (a safety net: each process's mail worker sends at once)",
+        ),
         cron={"minute": "*/5"},
         run=_deliver_emails,
     ),
     JobSpec(
         id="applications-remind-pending",
-        description="Remind the secretariat of applications waiting over 2 business days",
+        description=bilingual(
+            "2 営業日を超えて待っている参加申請を事務局に知らせる",
+            "Remind the secretariat of applications waiting over 2 business days",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "15"},
         run=application_jobs.remind_pending,
     ),
     JobSpec(
         id="applications-post-unposted",
-        description="Post applications that never reached the review channel",
+        description=bilingual(
+            "レビューチャンネルに届かなかった参加申請を投稿",
+            "Post applications that never reached the review channel",
+        ),
         cron={"minute": "*/10"},
         run=application_jobs.post_unposted,
     ),
     JobSpec(
         id="applications-invites",
-        description="Invite approved applicants Slack could not invite at approval (busy, "
-        "down); the approval email follows the outcome",
+        description=bilingual(
+            "承認時に招待できなかった申請者を招待し、結果に応じて承認メールを送る",
+            "Invite approved applicants Slack could not invite at approval (busy, down); the approval email follows the outcome",
+        ),
         cron={"minute": "*/10"},
         run=application_jobs.invite_approved,
     ),
     JobSpec(
         id="onboarding-welcomes",
-        description="Welcome DMs Slack did not take when members joined (busy, down, token "
-        "refused), exactly once",
+        description=bilingual(
+            "参加時に届かなかったウェルカム DM を一度だけ送る",
+            "Welcome DMs Slack did not take when members joined (busy, down, token refused), exactly once",
+        ),
         cron={"minute": "*/5"},
         run=_onboarding_welcomes,
     ),
     JobSpec(
         id="onboarding-rules-ask-again",
-        description="Ask members who accepted older usage rules to accept the current version",
+        description=bilingual(
+            "旧版の利用規約に同意したメンバーに最新版への同意をお願いする",
+            "Ask members who accepted older usage rules to accept the current version",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "9-17", "minute": "*/5"},
         run=_onboarding_dms(onboarding_jobs.ask_again),
     ),
     JobSpec(
         id="onboarding-intro-reminders",
-        description="One reminder to introduce themselves, a week after joining",
+        description=bilingual(
+            "参加 1 週間後に自己紹介のリマインドを一度送る",
+            "One reminder to introduce themselves, a week after joining",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "10", "minute": "0"},
         run=_onboarding_dms(onboarding_jobs.remind_introductions),
     ),
     JobSpec(
         id="onboarding-profile-nudges",
-        description="One nudge to newcomers without a photo or with an organisation's name",
+        description=bilingual(
+            "写真がない・組織名のプロフィールの新メンバーに一度お知らせ",
+            "One nudge to newcomers without a photo or with an organisation's name",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "11", "minute": "0"},
         run=_onboarding_dms(onboarding_jobs.nudge_profiles),
     ),
     JobSpec(
         id="onboarding-stuck-report",
-        description="List members who have not accepted the rules after 3 business days",
+        description=bilingual(
+            "3 営業日たっても規約に同意していないメンバーを一覧で報告",
+            "List members who have not accepted the rules after 3 business days",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "9", "minute": "30"},
         run=_onboarding_stuck_report,
     ),
     JobSpec(
         id="moderation-edit-follow-ups",
-        description="Tell the secretariat when an author's edit deadline passes (once per request)",
+        description=bilingual(
+            "投稿者の修正期限が過ぎたら事務局に知らせる（依頼ごとに一度）",
+            "Tell the secretariat when an author's edit deadline passes (once per request)",
+        ),
         cron={"minute": "*/15"},
         run=moderation_jobs.follow_up_edit_requests,
     ),
     JobSpec(
         id="moderation-post-unposted",
-        description="Post moderation cases that never reached the review channel",
+        description=bilingual(
+            "レビューチャンネルに届かなかったモデレーション案件を投稿",
+            "Post moderation cases that never reached the review channel",
+        ),
         cron={"minute": "*/10"},
         run=moderation_jobs.post_unposted,
     ),
     JobSpec(
         id="weekly-report",
-        description="Weekly figures and charts to the review channel (Monday 9:00; retried hourly "
-        "until posted)",
+        description=bilingual(
+            "週次の数値とグラフをレビューチャンネルへ（月曜 9:00、投稿できるまで毎時再試行）",
+            "Weekly figures and charts to the review channel (Monday 9:00; retried hourly until posted)",
+        ),
         cron={"day_of_week": "mon", "hour": "9-17", "minute": "0"},
         run=_weekly_report,
     ),
     JobSpec(
         id="channels-sync",
-        description="Bring every public channel into the registry (conversations.list, paced "
-        "for Tier 2)",
+        description=bilingual(
+            "すべての公開チャンネルを台帳に反映（conversations.list、Tier 2 の速さで）",
+            "Bring every public channel into the registry (conversations.list, paced for Tier 2)",
+        ),
         cron={"hour": "4", "minute": "15"},
         run=_channels(channel_jobs.sync_registry),
     ),
     JobSpec(
         id="channels-dormancy",
-        description="Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; "
-        "remind once; list for archiving",
+        description=bilingual(
+            "KYOSO_DORMANT_DAYS 静かなチャンネルや終了日を過ぎたチャンネルを確認し、一度リマインド、アーカイブ候補に",
+            "Ask about channels quiet for KYOSO_DORMANT_DAYS or past their end date; remind once; list for archiving",
+        ),
         cron={"day_of_week": "mon", "hour": "10", "minute": "30"},
         run=_channels(channel_jobs.dormancy_round),
     ),
     JobSpec(
         id="channels-catch-up",
-        description="Post unposted channel requests; finish provisioning stopped by a passing "
-        "error",
+        description=bilingual(
+            "未投稿のチャンネル申請を投稿し、一時的なエラーで止まった作成を仕上げる",
+            "Post unposted channel requests; finish provisioning stopped by a passing error",
+        ),
         cron={"minute": "*/15"},
         run=_channels(channel_jobs.catch_up_requests),
     ),
     JobSpec(
         id="inactivity-sweep",
-        description="Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered "
-        "ones; flag the unanswered (set-based)",
+        description=bilingual(
+            "KYOSO_INACTIVE_DAYS 非アクティブなメンバーへの連絡を始め、回答済みを終え、未回答を削除候補に",
+            "Start contact rounds for members inactive KYOSO_INACTIVE_DAYS; end answered ones; flag the unanswered (set-based)",
+        ),
         cron={"hour": "8", "minute": "30"},
         run=lifecycle_jobs.sweep,
     ),
     JobSpec(
         id="lifecycle-contacts",
-        description="Send due inactivity DMs and emails: business hours, not in do-not-disturb, "
-        "paced (KYOSO_CONTACTS_PER_MINUTE)",
+        description=bilingual(
+            "非アクティブ確認の DM とメールを送る（業務時間内、おやすみモード外、ペース制限あり）",
+            "Send due inactivity DMs and emails: business hours, not in do-not-disturb, paced (KYOSO_CONTACTS_PER_MINUTE)",
+        ),
         cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "5"},
         run=lifecycle_jobs.send_contacts,
     ),
     JobSpec(
         id="lifecycle-users-sync",
-        description="users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts "
-        "deactivated in Slack",
+        description=bilingual(
+            "users.list（Tier 2 の速さ）：取りこぼしたメンバー、プロフィール変更、Slack で無効化されたアカウント",
+            "users.list (Tier 2 pace): members Kyoso missed, profile changes, accounts deactivated in Slack",
+        ),
         cron={"hour": "5", "minute": "0"},
         run=lifecycle_jobs.sync_users,
     ),
     JobSpec(
         id="lifecycle-access-logs",
-        description="Last logins from team.accessLogs (paid plans, admin token; skipped quietly "
-        "otherwise)",
+        description=bilingual(
+            "team.accessLogs から最終ログインを取得（有料プランと管理者トークンが必要、なければ静かにスキップ）",
+            "Last logins from team.accessLogs (paid plans, admin token; skipped quietly otherwise)",
+        ),
         cron={"hour": "5", "minute": "30"},
         run=lifecycle_jobs.import_logins,
     ),
     JobSpec(
         id="lifecycle-weekly-summary",
-        description="Flagged accounts with approve and restore buttons in the review channel",
+        description=bilingual(
+            "削除候補のアカウントを承認・復元ボタン付きでレビューチャンネルへ",
+            "Flagged accounts with approve and restore buttons in the review channel",
+        ),
         cron={"day_of_week": "mon", "hour": "9", "minute": "45"},
         run=lifecycle_jobs.weekly_summary,
     ),
     JobSpec(
         id="lifecycle-retention",
-        description="Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
+        description=bilingual(
+            "無効化されたメンバーの個人情報を KYOSO_RETENTION_DAYS 後に縮小",
+            "Reduce deactivated members' personal data after KYOSO_RETENTION_DAYS",
+        ),
         cron={"hour": "3", "minute": "50"},
         run=lifecycle_jobs.retention,
     ),

@@ -249,8 +249,7 @@ def test_a_member_cannot_submit_the_reject_modal(
         callback_id=ids.APPLICATION_REJECT_MODAL,
         public_id=application,
         language="ja",
-        title_key="applications.modal.reject.title",
-        label_key="applications.modal.reject.label",
+        kind="reject",
     ).to_dict()
     values = {ids.APPLICATION_REASON_BLOCK: {ids.APPLICATION_REASON_INPUT: {"value": "x"}}}
     response = slack.view_submission(

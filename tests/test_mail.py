@@ -19,11 +19,8 @@ from bot.db import SessionFactory
 from bot.services.applications.emails import (
     SEPARATOR,
     ApplicationEmailKind,
-    approved_email,
-    info_requested_email,
+    application_email,
     queue_application_email,
-    received_email,
-    rejected_email,
 )
 from bot.services.mail.delivery import (
     CLAIM_LEASE,
@@ -485,20 +482,36 @@ COMMON: dict[str, Any] = {"name": "山田 太郎", "public_id": "a1b2c3d4e5f6071
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_every_application_email_is_japanese_first_then_english(language: Any) -> None:
+    kind = ApplicationEmailKind
     composed = [
-        received_email(**COMMON, organisation_name="千葉市", language=language),
-        approved_email(
-            **COMMON, organisation_name="千葉市", language=language, invited_by_slack=True
-        ),
-        approved_email(**COMMON, organisation_name=None, language=language, invited_by_slack=False),
-        rejected_email(
+        application_email(kind.RECEIVED, **COMMON, organisation_name="千葉市", language=language),
+        application_email(
+            kind.APPROVED,
             **COMMON,
             organisation_name="千葉市",
-            reason="所属を確認できませんでした。",
+            language=language,
+            invited_by_slack=True,
+        ),
+        application_email(
+            kind.APPROVED,
+            **COMMON,
+            organisation_name=None,
+            language=language,
+            invited_by_slack=False,
+        ),
+        application_email(
+            kind.REJECTED,
+            **COMMON,
+            organisation_name="千葉市",
+            text="所属を確認できませんでした。",
             language=language,
         ),
-        info_requested_email(
-            **COMMON, organisation_name=None, message="部署名を教えてください。", language=language
+        application_email(
+            kind.INFO_REQUESTED,
+            **COMMON,
+            organisation_name=None,
+            text="部署名を教えてください。",
+            language=language,
         ),
     ]
     for subject, body in composed:
@@ -517,22 +530,27 @@ def test_every_application_email_is_japanese_first_then_english(language: Any) -
 
 
 def test_application_email_details(clock: FixedClock) -> None:
-    at_once = approved_email(
-        **COMMON, organisation_name="千葉市", language="ja", invited_by_slack=True
+    kind = ApplicationEmailKind
+    at_once = application_email(
+        kind.APPROVED, **COMMON, organisation_name="千葉市", language="ja", invited_by_slack=True
     )
-    later = approved_email(**COMMON, organisation_name=None, language="ja", invited_by_slack=False)
+    later = application_email(
+        kind.APPROVED, **COMMON, organisation_name=None, language="ja", invited_by_slack=False
+    )
     assert "所属: 千葉市" in at_once.body and "Organisation: 千葉市" in at_once.body
     assert "所属:" not in later.body and "Organisation:" not in later.body
     assert "Slack から招待メールが別途届きます" in at_once.body
     assert "1〜3日以内" in later.body and "Within 1 to 3 days" in later.body
 
     reason = "所属を確認できませんでした。\r\n組織のアドレスで再度お申し込みください。"
-    rejected = rejected_email(**COMMON, organisation_name=None, reason=reason, language="ja")
+    rejected = application_email(
+        kind.REJECTED, **COMMON, organisation_name=None, text=reason, language="ja"
+    )
     japanese, english = rejected.body.split(SEPARATOR)
     for part in (japanese, english):
         assert "  所属を確認できませんでした。\n  組織のアドレスで再度お申し込みください。" in part
-    asked = info_requested_email(
-        **COMMON, organisation_name=None, message="部署名は？", language="en"
+    asked = application_email(
+        kind.INFO_REQUESTED, **COMMON, organisation_name=None, text="部署名は？", language="en"
     )
     assert "このメールにご返信" in asked.body and "replying to this email" in asked.body
 

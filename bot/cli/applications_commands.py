@@ -11,7 +11,6 @@ says how to fix it, in Japanese and English) or the database is not migrated.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import unicodedata
 from collections import Counter
@@ -20,8 +19,18 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
 
-from bot.cli.common import EXIT_CONFIG, load_core_settings, open_database
+from bot.cli.common import (
+    EXIT_CONFIG,
+    Subparsers,
+    add_command,
+    add_csv_out_option,
+    add_group,
+    load_core_settings,
+    open_database,
+    write_excel_csv,
+)
 from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.eligibility.directory import OrganisationDirectory
@@ -31,27 +40,28 @@ from bot.i18n import LANGUAGES, Language, t
 from bot.services import rules
 from bot.services.applications import import_file, import_rows, records
 from bot.services.applications.import_columns import HEADER_ALIASES, Column
-from bot.services.applications.import_file import ImportFileError
+from bot.services.applications.import_file import CsvRow, ImportFileError
 from bot.services.applications.import_rows import RowResult, RowStatus
 from bot.services.applications.organisations import label_of
 from bot.settings import Settings
 from bot.timefmt import jst
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
+        commands,
         "applications",
-        help="参加申請の取り込み・投稿・招待リスト / Import, post and list applications to join",
+        "参加申請の取り込み・投稿・招待リスト / Import, post and list applications to join",
         description="既存フォームの CSV から参加申請を取り込み、レビューチャンネルに投稿し、"
         "手で招待する申請者を CSV に書き出します。"
         " / Import applications from an existing form's CSV, post them to the review channel, "
         "and export the approved applicants to invite by hand.",
     )
-    actions = parser.add_subparsers(dest="applications_command", required=True, metavar="ACTION")
 
-    imports = actions.add_parser(
+    imports = add_command(
+        actions,
         "import",
-        help="既存フォームの CSV を取り込みます / Import an existing form's CSV export",
+        "既存フォームの CSV を取り込みます / Import an existing form's CSV export",
         description="既存フォームの CSV（UTF-8 / Shift_JIS）から参加申請を取り込みます。"
         " / Import applications from an existing form's CSV export (UTF-8 or Shift_JIS).",
     )
@@ -80,9 +90,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     imports.set_defaults(handler=_import)
 
-    post = actions.add_parser(
+    post = add_command(
+        actions,
         "post-reviews",
-        help="レビューチャンネルに届いていない申請を投稿します / Post applications not yet in the "
+        "レビューチャンネルに届いていない申請を投稿します / Post applications not yet in the "
         "review channel",
         description="レビューチャンネルにまだ投稿されていない申請を投稿します。Slack の設定"
         "（SLACK_BOT_TOKEN、KYOSO_REVIEW_CHANNEL など）が必要です。"
@@ -97,22 +108,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     post.set_defaults(handler=_post_reviews)
 
-    invites = actions.add_parser(
+    invites = add_command(
+        actions,
         "invites",
-        help="手で招待する申請者を CSV に書き出します / Export approved applicants to invite by "
-        "hand",
+        "手で招待する申請者を CSV に書き出します / Export approved applicants to invite by hand",
         description="承認済みで招待を待っている申請者を、Slack の管理画面から招待するための CSV"
         "（UTF-8・BOM 付き、CRLF）に書き出します。"
         " / Write the approved applicants waiting for an invitation as a CSV (UTF-8 with BOM, "
         "CRLF) to invite them from Slack's admin pages.",
     )
-    invites.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="FILE.csv",
-        help="書き出し先のファイル / the file to write",
-    )
+    add_csv_out_option(invites)
     invites.set_defaults(handler=_export_invites)
 
 
@@ -149,38 +154,28 @@ def _import(args: argparse.Namespace) -> int:
     with session_factory() as session:
         rules_version = rules.current_version(session)
 
-    results: list[RowResult] = []
+    def import_row(session: Session, row: CsvRow) -> RowResult:
+        return import_rows.import_row(
+            session,
+            clock=clock,
+            directory=directory,
+            csv_file=csv_file,
+            row=row,
+            rules_version=rules_version,
+            queue_email=not (args.dry_run or args.no_email),
+        )
+
     if args.dry_run:
         # One transaction, rolled back: later rows see earlier ones (a duplicate in the file
         # is reported as it would be), and nothing is kept.
         with session_factory() as session:
-            for row in csv_file.rows:
-                results.append(
-                    import_rows.import_row(
-                        session,
-                        clock=clock,
-                        directory=directory,
-                        csv_file=csv_file,
-                        row=row,
-                        rules_version=rules_version,
-                        queue_email=False,
-                    )
-                )
+            results = [import_row(session, row) for row in csv_file.rows]
             session.rollback()
     else:
+        results = []
         for row in csv_file.rows:  # one transaction per row: what was accepted stays
             with session_factory.begin() as session:
-                results.append(
-                    import_rows.import_row(
-                        session,
-                        clock=clock,
-                        directory=directory,
-                        csv_file=csv_file,
-                        row=row,
-                        rules_version=rules_version,
-                        queue_email=not args.no_email,
-                    )
-                )
+                results.append(import_row(session, row))
 
     print(render_table(results, language))
     print()
@@ -345,9 +340,6 @@ def _export_invites(args: argparse.Namespace) -> int:
             )
             for application in records.awaiting_invitation(session)
         ]
-    with args.out.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(INVITE_COLUMNS)
-        writer.writerows(rows)
+    write_excel_csv(args.out, INVITE_COLUMNS, rows)
     print(f"{len(rows)} 件を書き出しました / {len(rows)} applicants written to {args.out}")
     return 0

@@ -22,7 +22,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.cli.common import EXIT_CONFIG, add_command, load_core_settings, open_database
+from bot.cli.common import (
+    EXIT_CONFIG,
+    Subparsers,
+    add_command,
+    add_group,
+    load_core_settings,
+    open_database,
+)
 from bot.db import SessionFactory
 from bot.text import nfkc
 from models import AuditEntry
@@ -31,15 +38,14 @@ COLUMNS = ("occurred_at", "actor", "action", "target_type", "target_id", "reason
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "audit",
         "監査ログを書き出します / Export the audit log",
         description="事務局の判断（誰が、何を、いつ、なぜ）の記録である監査ログを扱います。"
         " / The audit log: the record of the secretariat's decisions (who, what, when, why).",
     )
-    actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     export = add_command(
         actions,
         "export",

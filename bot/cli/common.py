@@ -4,16 +4,18 @@ a database."""
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TypeAlias
 
 from pydantic import ValidationError
 
 from bot.cli.wiring import Wiring
-from bot.clock import Clock
+from bot.clock import Clock, FixedClock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.logging_setup import QUIET_LIBRARY_LOGGERS, LogFormat, make_handler
 from bot.migrate import is_up_to_date, upgrade
@@ -22,6 +24,9 @@ from bot.settings import CoreSettings, Settings
 from bot.settings_errors import describe_settings_error
 
 EXIT_CONFIG = 2
+
+# A string: argparse's class is generic only to type checkers.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -54,15 +59,56 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    summary: str,
-    *,
-    description: str | None = None,
+    commands: Subparsers, name: str, summary: str, *, description: str | None = None
 ) -> argparse.ArgumentParser:
     """A command or action: `summary` in its parent's list, `description` (else the summary)
     atop its own --help. Both Japanese first, then English."""
     return commands.add_parser(name, help=summary, description=description or summary)
+
+
+def add_group(
+    commands: Subparsers, name: str, summary: str, *, description: str | None = None
+) -> Subparsers:
+    """A command made of actions (`kyoso NAME ACTION`); returns where its actions go."""
+    parser = add_command(commands, name, summary, description=description)
+    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
+
+
+def add_now_option(parser: argparse.ArgumentParser) -> None:
+    """`--now`, for a run that may act as if it were another instant (see `clock_of`)."""
+    parser.add_argument(
+        "--now",
+        type=aware_datetime,
+        default=None,
+        metavar="ISO-8601",
+        help="この時刻として実行します（UTC との時差付き、例: 2026-04-01T09:00+09:00）"
+        " / run as if it were this instant (ISO 8601 with offset, e.g. 2026-04-01T09:00+09:00)",
+    )
+
+
+def clock_of(args: argparse.Namespace) -> Clock:
+    """The `--now` instant when the action has it and it was given, else the command's clock."""
+    now: datetime | None = getattr(args, "now", None)
+    return FixedClock(now) if now else args.clock
+
+
+def add_csv_out_option(parser: argparse.ArgumentParser) -> None:
+    """`--out FILE.csv`, required: where an action writes its CSV (see `write_excel_csv`)."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help="書き出し先のファイル / the file to write",
+    )
+
+
+def write_excel_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A CSV that Excel opens as it is: UTF-8 with a BOM, CRLF line ends."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def aware_datetime(value: str) -> datetime:
@@ -98,6 +144,13 @@ def load_settings() -> Settings:
         return Settings()  # values come from the environment
     except ValidationError as error:
         fail(describe_settings_error(error))
+
+
+def load_settings_and_logging() -> Settings:
+    """The full settings, and logging as they say: for a command that reaches Slack."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 def load_core_settings() -> CoreSettings:
@@ -137,3 +190,8 @@ def open_database(database_url: str) -> SessionFactory:
             "The database schema is not up to date: run `kyoso db upgrade`."
         )
     return make_session_factory(engine)
+
+
+def open_configured_database() -> SessionFactory:
+    """The database DATABASE_URL names (no Slack settings needed); it must be migrated."""
+    return open_database(load_core_settings().database_url)

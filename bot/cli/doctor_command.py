@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import add_command, load_settings
+from bot.cli.common import Subparsers, add_command, load_settings
 from bot.doctor import has_failures, inbox_check, render_table, run_checks
 from bot.manifest import load_manifest
 from bot.slack_client import make_web_client
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subparsers) -> None:
     parser = add_command(
         commands,
         "doctor",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import add_command, fail, load_core_settings, open_database
+from bot.cli.common import Subparsers, add_command, add_group, fail, open_configured_database
 from bot.inbox import store
 from bot.timefmt import jst
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "events",
         "受信した Slack イベントの状況と再処理 / Received Slack events: status and retries",
@@ -24,7 +24,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Show the recorded Slack events that wait or were set aside after every attempt "
         "failed, and put set-aside events back in line (a running Kyoso processes them).",
     )
-    actions = parser.add_subparsers(dest="events_command", required=True, metavar="ACTION")
     add_command(
         actions,
         "status",
@@ -61,7 +60,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _status(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory() as session:
         summary = store.summary(session)
     oldest = jst(summary.oldest_pending) if summary.oldest_pending else "-"
@@ -73,7 +72,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _failed(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory() as session:
         events = store.dead_events(session)
     if not events:
@@ -101,7 +100,7 @@ def _failed(args: argparse.Namespace) -> int:
 def _retry(args: argparse.Namespace) -> int:
     if not args.all and not args.event_ids:
         fail("EVENT_ID か --all を指定してください / give EVENT_IDs or --all")
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory.begin() as session:
         count = store.retry(session, None if args.all else args.event_ids, clock=args.clock)
     print(

@@ -8,16 +8,21 @@ not migrated.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from bot.cli.common import add_command, load_core_settings, open_database
+from bot.cli.common import (
+    Subparsers,
+    add_command,
+    add_csv_out_option,
+    load_core_settings,
+    open_database,
+)
 from bot.i18n import LANGUAGES, Language, t
 from bot.services import audit
 from bot.services.dashboard import exports
 from bot.services.dashboard.exports import ExportKind
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subparsers) -> None:
     parser = add_command(
         commands,
         "export",
@@ -35,13 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="書き出す内容: 会員・チャンネル・統計 / what to export: members, channels or "
         "statistics",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="FILE.csv",
-        help="書き出し先のファイル / the file to write",
-    )
+    add_csv_out_option(parser)
     parser.add_argument(
         "--lang",
         choices=LANGUAGES,

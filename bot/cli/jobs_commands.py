@@ -8,20 +8,21 @@ import json
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.cli.common import (
+    Subparsers,
     add_command,
-    aware_datetime,
-    configure_logging,
+    add_group,
+    add_now_option,
+    clock_of,
     fail,
     load_core_settings,
-    load_settings,
+    load_settings_and_logging,
     open_database,
     wiring_of,
 )
-from bot.clock import Clock, FixedClock
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "jobs",
         "定期ジョブの一覧と実行 / List and run the scheduled jobs",
@@ -30,7 +31,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / List the scheduled jobs, or run one now (or as if it were a given instant). "
         "While `kyoso run` is up, exactly one instance runs them on schedule.",
     )
-    actions = parser.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     add_command(
         actions,
         "list",
@@ -54,14 +54,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME",
         help="ジョブの ID（`kyoso jobs list` を参照）/ the job's id (see `kyoso jobs list`)",
     )
-    run.add_argument(
-        "--now",
-        type=aware_datetime,
-        default=None,
-        metavar="ISO-8601",
-        help="この時刻として実行します（UTC との時差付き、例: 2026-04-01T09:00+09:00）"
-        " / run as if it were this instant (ISO 8601 with offset, e.g. 2026-04-01T09:00+09:00)",
-    )
+    add_now_option(run)
     run.set_defaults(handler=_run)
 
 
@@ -98,9 +91,8 @@ def _run(args: argparse.Namespace) -> int:
             f"There is no job {args.name}. Jobs: {names}",
             code=1,
         )
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    clock: Clock = FixedClock(args.now) if args.now else args.clock
+    settings = load_settings_and_logging()
+    clock = clock_of(args)
     result = wiring.run_job(
         args.name,
         settings=settings,

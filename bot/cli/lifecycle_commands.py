@@ -16,24 +16,26 @@ Long runs draw a progress bar with counts on stderr and print one JSON line on s
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.common import (
+    Subparsers,
     add_command,
-    aware_datetime,
-    configure_logging,
+    add_csv_out_option,
+    add_group,
+    add_now_option,
+    clock_of,
     fail,
-    load_core_settings,
-    load_settings,
+    load_settings_and_logging,
+    open_configured_database,
     open_database,
+    write_excel_csv,
 )
-from bot.clock import Clock, FixedClock
+from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.gateway import gateway_from_settings
 from bot.services import members
@@ -45,8 +47,8 @@ from bot.timefmt import jst
 from models import CycleStatus
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "members",
         "非アクティブ確認の対象外を設定します / Keep members out of the inactivity sweep",
@@ -55,27 +57,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Exempt a member from the inactivity sweep (contacts and the deletion flag), or "
         "include them again. Recorded in the audit log.",
     )
-    actions = group.add_subparsers(dest="members_command", required=True, metavar="ACTION")
     user = "Slack のユーザー ID（U…）/ Slack user ID (U…)"
-    reason = "理由（監査ログに残ります）/ reason, kept in the audit log"
-    exempt = add_command(
-        actions,
-        "exempt",
-        "非アクティブ確認の対象外にします / Never contact for inactivity",
-    )
-    exempt.add_argument("user_id", metavar="USER", help=user)
-    exempt.add_argument("--reason", metavar="TEXT", help=reason)
-    exempt.set_defaults(handler=_exempt, exempt=True)
-    unexempt = add_command(
-        actions,
-        "unexempt",
-        "対象外を解除します / Include in the inactivity sweep again",
-    )
-    unexempt.add_argument("user_id", metavar="USER", help=user)
-    unexempt.add_argument("--reason", metavar="TEXT", help=reason)
-    unexempt.set_defaults(handler=_exempt, exempt=False)
+    for name, summary, exempt in (
+        ("exempt", "非アクティブ確認の対象外にします / Never contact for inactivity", True),
+        ("unexempt", "対象外を解除します / Include in the inactivity sweep again", False),
+    ):
+        action = add_command(actions, name, summary)
+        action.add_argument("user_id", metavar="USER", help=user)
+        action.add_argument(
+            "--reason",
+            metavar="TEXT",
+            help="理由（監査ログに残ります）/ reason, kept in the audit log",
+        )
+        action.set_defaults(handler=_exempt, exempt=exempt)
 
-    group = add_command(
+    actions = add_group(
         commands,
         "lifecycle",
         "長期未利用アカウントの確認 / The inactive-account lifecycle",
@@ -84,7 +80,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Contacts to long-inactive accounts, the deletion flag and the secretariat's "
         "approval. Each step also runs as a scheduled job (`kyoso jobs list`).",
     )
-    actions = group.add_subparsers(dest="lifecycle_command", required=True, metavar="ACTION")
     add_command(
         actions,
         "status",
@@ -100,13 +95,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Write the flagged and approved (to deactivate) accounts as a CSV (UTF-8 with BOM, "
         "CRLF) to work through in Slack's admin pages; approved accounts first.",
     )
-    flagged.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="FILE.csv",
-        help="書き出し先のファイル / the file to write",
-    )
+    add_csv_out_option(flagged)
     flagged.add_argument(
         "--approved-only",
         action="store_true",
@@ -160,14 +149,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ):
         action = add_command(actions, name, summary, description=description)
         if name in ("sweep", "contact"):
-            action.add_argument(
-                "--now",
-                type=aware_datetime,
-                default=None,
-                metavar="ISO-8601",
-                help="この時刻として実行します（UTC との時差付き）/ run as if it were this instant "
-                "(ISO 8601 with offset)",
-            )
+            add_now_option(action)
         if name == "contact":
             action.add_argument(
                 "--minutes",
@@ -230,8 +212,17 @@ class ProgressBar:
 # --- members ------------------------------------------------------------------------------
 
 
+# (exempt, changed) → what `kyoso members exempt|unexempt` says
+_EXEMPT_SAID = {
+    (True, True): "非アクティブ確認の対象外にしました / exempt from the inactivity sweep",
+    (True, False): "すでに対象外です / already exempt",
+    (False, True): "対象外を解除しました / included in the inactivity sweep again",
+    (False, False): "対象外ではありません / was not exempt",
+}
+
+
 def _exempt(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory.begin() as session:
         try:
             changed = answers.set_exempt(
@@ -244,18 +235,7 @@ def _exempt(args: argparse.Namespace) -> int:
             )
         except members.UnknownMember:
             fail(f"{args.user_id} は登録されていません / unknown member", code=1)
-    if args.exempt:
-        print(
-            f"{args.user_id}: 非アクティブ確認の対象外にしました / exempt from the inactivity sweep"
-            if changed
-            else f"{args.user_id}: すでに対象外です / already exempt"
-        )
-    else:
-        print(
-            f"{args.user_id}: 対象外を解除しました / included in the inactivity sweep again"
-            if changed
-            else f"{args.user_id}: 対象外ではありません / was not exempt"
-        )
+    print(f"{args.user_id}: {_EXEMPT_SAID[args.exempt, changed]}")
     return 0
 
 
@@ -263,7 +243,7 @@ def _exempt(args: argparse.Namespace) -> int:
 
 
 def _status(_args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory() as session:
         counts = overview.overview(session)
     print(f"連絡中 / being contacted:            {counts.contacting}")
@@ -294,7 +274,7 @@ _TO_DO = {
 
 def _flagged(args: argparse.Namespace) -> int:
     """The to-do list, as a CSV Excel opens (UTF-8 with BOM, CRLF); approved accounts first."""
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     statuses = (
         (CycleStatus.APPROVED,)
         if args.approved_only
@@ -306,25 +286,26 @@ def _flagged(args: argparse.Namespace) -> int:
             for status in statuses
             for member in overview.flagged_members(session, statuses=(status,))
         ]
-    with args.out.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(FLAGGED_COLUMNS)
-        for m in rows:
-            writer.writerow(
-                (
-                    m.slack_user_id,
-                    m.name or "",
-                    m.email or "",
-                    m.organisation or "",
-                    m.department or "",
-                    m.status.value,
-                    _TO_DO[m.status],
-                    jst(m.last_active) if m.last_active else "",
-                    jst(m.flagged_at) if m.flagged_at else "",
-                    m.decided_by or "" if m.status is CycleStatus.APPROVED else "",
-                    jst(m.decided_at) if m.decided_at and m.status is CycleStatus.APPROVED else "",
-                )
+    write_excel_csv(
+        args.out,
+        FLAGGED_COLUMNS,
+        (
+            (
+                m.slack_user_id,
+                m.name or "",
+                m.email or "",
+                m.organisation or "",
+                m.department or "",
+                m.status.value,
+                _TO_DO[m.status],
+                jst(m.last_active) if m.last_active else "",
+                jst(m.flagged_at) if m.flagged_at else "",
+                m.decided_by or "" if m.status is CycleStatus.APPROVED else "",
+                jst(m.decided_at) if m.decided_at and m.status is CycleStatus.APPROVED else "",
             )
+            for m in rows
+        ),
+    )
     approved = sum(1 for m in rows if m.status is CycleStatus.APPROVED)
     print(
         f"{len(rows)} 件を書き出しました（停止待ち {approved} 件）/ "
@@ -334,7 +315,7 @@ def _flagged(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory.begin() as session:
         cycle = decisions.open_cycle_of(session, args.user_id)
         if cycle is None or cycle.status not in (CycleStatus.FLAGGED, CycleStatus.APPROVED):
@@ -342,11 +323,6 @@ def _restore(args: argparse.Namespace) -> int:
         decisions.restore(session, clock=args.clock, cycle_id=cycle.id, actor=CLI_ACTOR)
     print(f"{args.user_id}: 削除候補から外しました / taken off the flag list")
     return 0
-
-
-def _clock(args: argparse.Namespace) -> Clock:
-    now = getattr(args, "now", None)
-    return FixedClock(now) if now else args.clock
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -361,9 +337,8 @@ def _lifecycle_slack(settings: Settings, clock: Clock) -> tuple[SessionFactory, 
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    clock = _clock(args)
+    settings = load_settings_and_logging()
+    clock = clock_of(args)
     session_factory, slack = _lifecycle_slack(settings, clock)
     result = runs.sweep(
         session_factory=session_factory,
@@ -402,9 +377,7 @@ def _with_bar(
     run: Callable[[LifecycleSlack, ProgressBar], dict[str, Any]],
 ) -> int:
     """A long run with Slack, drawing a progress bar; prints what it did as one JSON line."""
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    _, slack = _lifecycle_slack(settings, _clock(args))
+    _, slack = _lifecycle_slack(load_settings_and_logging(), clock_of(args))
     bar = ProgressBar(label)
     try:
         result = run(slack, bar)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import add_command, fail, load_core_settings, open_database
+from bot.cli.common import Subparsers, add_command, add_group, fail, open_configured_database
 from bot.services import members
 from bot.services.audit import CLI_ACTOR
 from models import Role
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "roles",
         "役割を付与・解除します / Grant or revoke roles",
@@ -20,7 +20,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Grant or revoke a member's secretariat, facilitator or ambassador role (e.g. to "
         "appoint the first secretariat member). Recorded in the audit log.",
     )
-    actions = parser.add_subparsers(dest="roles_command", required=True, metavar="ACTION")
     for name, handler, summary in (
         ("grant", _grant, "役割を付与します / Grant a role"),
         ("revoke", _revoke, "役割を解除します / Revoke a role"),
@@ -39,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _grant(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     clock = args.clock
     with session_factory.begin() as session:
         members.ensure_member(session, clock=clock, slack_user_id=args.user_id)
@@ -55,7 +54,7 @@ def _grant(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory.begin() as session:
         try:
             changed = members.revoke_role(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import add_command, fail, load_core_settings, open_database
+from bot.cli.common import Subparsers, add_command, add_group, fail, open_configured_database
 from bot.services import rules
 from bot.services.audit import CLI_ACTOR
 
 ASK_AGAIN_JOB = "onboarding-rules-ask-again"
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = add_command(
+def add_parser(commands: Subparsers) -> None:
+    actions = add_group(
         commands,
         "rules",
         "利用規約の版を公開・一覧します / Publish and list versions of the usage rules",
@@ -22,7 +22,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " / Publish a new version of the usage rules (members who accepted an earlier one are "
         "asked again) and list the published versions.",
     )
-    actions = parser.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
     publish = add_command(
         actions,
         "publish",
@@ -69,7 +68,7 @@ def _read(path: Path, language: str) -> str:
 
 def _publish(args: argparse.Namespace) -> int:
     text_ja, text_en = _read(args.ja, "ja"), _read(args.en, "en")
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     try:
         with session_factory.begin() as session:
             published = rules.publish(
@@ -93,7 +92,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _list(_args: argparse.Namespace) -> int:
-    session_factory = open_database(load_core_settings().database_url)
+    session_factory = open_configured_database()
     with session_factory() as session:
         versions = rules.published(session)
         current = rules.current(session).version

@@ -8,17 +8,17 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from bot.cli.common import (
+    Subparsers,
     add_command,
-    configure_logging,
     fail,
-    load_settings,
+    load_settings_and_logging,
     open_database,
     upgrade_database,
     wiring_of,
 )
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subparsers) -> None:
     parser = add_command(
         commands,
         "run",
@@ -37,8 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _run(args: argparse.Namespace) -> int:
     wiring = wiring_of(args)
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = load_settings_and_logging()
     clock = args.clock
     if settings.is_sqlite:
         upgrade_database(settings.database_url, clock=clock)

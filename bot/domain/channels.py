@@ -153,6 +153,25 @@ class HistoryLine:
     reason: str | None = None
 
 
+# Slack errors in provisioning that a person must clear first (a name, a scope, the app's
+# place in a channel); the review message explains each and offers a retry.
+CLEARED_BY_A_PERSON = frozenset(
+    {
+        "name_taken",
+        "restricted_action",
+        "missing_scope",
+        "not_in_channel",
+        "is_archived",
+        "channel_not_found",
+        "invalid_name_specials",
+        "invalid_name_maxlength",
+        "invalid_name_punctuation",
+        "invalid_name_required",
+        "too_long",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ProvisionResult:
     status: str  # provisioned | failed | busy | not_approved

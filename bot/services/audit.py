@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import ScalarResult, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -35,3 +37,19 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def entries_of(
+    session: Session, *, target_type: str, target_id: str, actions: Iterable[str]
+) -> ScalarResult[AuditEntry]:
+    """One record's entries of `actions`, oldest first (ties in the order they were written):
+    what a review message or an alert shows as its history."""
+    return session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.target_type == target_type,
+            AuditEntry.target_id == target_id,
+            AuditEntry.action.in_(list(actions)),
+        )
+        .order_by(AuditEntry.occurred_at, AuditEntry.id)
+    )

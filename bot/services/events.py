@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.clock import Clock
 from bot.db import insert_for
@@ -21,21 +22,17 @@ def claim_event(session: Session, *, event_id: str, event_type: str, clock: Cloc
     Claimed in the same transaction as the event's effects, so a crash rolls both back
     and Slack's retry does the work again, while a concurrent duplicate waits on the
     primary key and then finds it taken."""
-    statement = (
-        insert_for(session)(ProcessedEvent)
-        .values(event_id=event_id, event_type=event_type, processed_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(ProcessedEvent.event_id)
+    return _first_time(
+        session,
+        ProcessedEvent.event_id,
+        event_id=event_id,
+        event_type=event_type,
+        processed_at=clock.now(),
     )
-    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
-    return session.execute(statement).first() is not None
 
 
 def prune_processed_events(session: Session, *, clock: Clock) -> int:
-    result = session.execute(
-        delete(ProcessedEvent).where(ProcessedEvent.processed_at < clock.now() - RETENTION)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _prune(session, ProcessedEvent.processed_at, clock.now() - RETENTION)
 
 
 # Slack refuses a signature older than 5 minutes, so replay keys are useless after that; a
@@ -45,17 +42,26 @@ REQUEST_KEY_RETENTION = timedelta(days=1)
 
 def claim_request(session: Session, *, key: str, clock: Clock) -> bool:
     """Mark a signed command or interaction as acted on; False for a replay of it."""
-    statement = (
-        insert_for(session)(SeenRequest)
-        .values(key=key, seen_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(SeenRequest.key)
-    )
-    return session.execute(statement).first() is not None
+    return _first_time(session, SeenRequest.key, key=key, seen_at=clock.now())
 
 
 def prune_seen_requests(session: Session, *, clock: Clock) -> int:
-    result = session.execute(
-        delete(SeenRequest).where(SeenRequest.seen_at < clock.now() - REQUEST_KEY_RETENTION)
+    return _prune(session, SeenRequest.seen_at, clock.now() - REQUEST_KEY_RETENTION)
+
+
+def _first_time(session: Session, unique: InstrumentedAttribute[str], /, **values: Any) -> bool:
+    """Insert the row unless its `unique` column's value is taken; True when this call did."""
+    statement = (
+        insert_for(session)(unique.class_)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique.key])
+        .returning(unique)
     )
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
+    return session.execute(statement).first() is not None
+
+
+def _prune(session: Session, stamp: InstrumentedAttribute[datetime], before: datetime) -> int:
+    """Delete the rows stamped before `before`; how many went."""
+    result = session.execute(delete(stamp.class_).where(stamp < before))
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -107,20 +107,12 @@ def grant_role(
     session: Session, *, clock: Clock, slack_user_id: str, role: Role, actor: str
 ) -> bool:
     """Grant a role; False when the member already had it."""
-    member = find(session, slack_user_id)
-    if member is None:
-        raise UnknownMember(slack_user_id)
+    member = _known(session, slack_user_id)
     if member.has_role(role):
         return False
     member.roles.append(MemberRole(role=role, granted_at=clock.now(), granted_by=actor))
-    audit.record(
-        session,
-        clock=clock,
-        actor=actor,
-        action="member.role_granted",
-        target_type="member",
-        target_id=slack_user_id,
-        details={"role": role.value},
+    _audit_role(
+        session, clock=clock, actor=actor, member=member, role=role, action="member.role_granted"
     )
     return True
 
@@ -128,23 +120,37 @@ def grant_role(
 def revoke_role(
     session: Session, *, clock: Clock, slack_user_id: str, role: Role, actor: str
 ) -> bool:
-    member = find(session, slack_user_id)
-    if member is None:
-        raise UnknownMember(slack_user_id)
+    """Revoke a role; False when the member did not have it."""
+    member = _known(session, slack_user_id)
     kept = [r for r in member.roles if r.role != role]
     if len(kept) == len(member.roles):
         return False
     member.roles = kept
+    _audit_role(
+        session, clock=clock, actor=actor, member=member, role=role, action="member.role_revoked"
+    )
+    return True
+
+
+def _known(session: Session, slack_user_id: str) -> Member:
+    member = find(session, slack_user_id)
+    if member is None:
+        raise UnknownMember(slack_user_id)
+    return member
+
+
+def _audit_role(
+    session: Session, *, clock: Clock, actor: str, member: Member, role: Role, action: str
+) -> None:
     audit.record(
         session,
         clock=clock,
         actor=actor,
-        action="member.role_revoked",
+        action=action,
         target_type="member",
-        target_id=slack_user_id,
+        target_id=member.slack_user_id,
         details={"role": role.value},
     )
-    return True
 
 
 def ensure_member(session: Session, *, clock: Clock, slack_user_id: str) -> Member:

@@ -8,49 +8,33 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.db import SessionFactory
 from bot.domain.applications import ReminderItem
-from bot.i18n import Language
 from bot.review_post import Placement, Rendered, ReviewPost
 from bot.services.applications.reminders import Overdue
 from bot.services.applications.review import review_state
 from bot.slack.invitations import Inviter
-from bot.slack.wiring import SlackWiring
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.views.applications import fallback_text, reminder_blocks, review_blocks
 from bot.views.blocks import to_dicts
 from models import Application
 
 log = logging.getLogger(__name__)
 
+_PLACEMENT = Placement(
+    key=Application.public_id,
+    channel=Application.review_channel_id,
+    ts=Application.review_message_ts,
+)
 
-class ApplicationReview:
-    def __init__(
-        self,
-        *,
-        client: WebClient,
-        session_factory: SessionFactory,
-        channel: str | None,
-        language: Language,
-    ) -> None:
-        self._client = client
-        self._session_factory = session_factory
-        self._channel = channel
-        self._language = language
-        self._messages = ReviewPost(
-            client=client,
-            session_factory=session_factory,
-            channel=channel,
-            placement=Placement(
-                key=Application.public_id,
-                channel=Application.review_channel_id,
-                ts=Application.review_message_ts,
-            ),
-            render=self._render,
-            what="application",
-        )
+
+class ApplicationReview(SlackAdapter):
+    def __init__(self, wiring: SlackWiring) -> None:
+        super().__init__(wiring)
+        self._channel = wiring.settings.review_channel
+        self._language = wiring.settings.default_locale
+        self._messages = ReviewPost(wiring, _PLACEMENT, render=self._render, what="application")
 
     def post(self, public_id: str) -> bool:
         """Post a new application for review; False if already posted or nowhere to post."""
@@ -127,10 +111,4 @@ class ApplicationsSlack:
             if wiring.admin_client is not None and wiring.settings.invite_channel_ids
             else None
         )
-        review = ApplicationReview(
-            client=wiring.client,
-            session_factory=wiring.session_factory,
-            channel=wiring.settings.review_channel,
-            language=wiring.settings.default_locale,
-        )
-        return cls(review=review, inviter=inviter)
+        return cls(review=ApplicationReview(wiring), inviter=inviter)

@@ -5,13 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    PlainTextInputElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -21,17 +17,22 @@ from bot.domain.applications import Decision, ReminderItem, ReviewItem
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.blocks import Choice, ModalMetadata, decision_row
+from bot.views.blocks import (
+    Choice,
+    ModalMetadata,
+    confirm_dialog,
+    context,
+    decided_text,
+    decision_row,
+    field,
+    reason_input_modal,
+)
 
 
 class ReasonModal(ModalMetadata):
     """The reject / request-info modal: which application it decides."""
 
     public_id: str
-
-
-def _mention(actor: str) -> str:
-    return f"<@{actor}>" if actor[:1] in ("U", "W") else escape_mrkdwn(actor)
 
 
 def review_blocks(
@@ -47,15 +48,13 @@ def review_blocks(
 
     organisation = item.organisation or label("organisation_unknown")
     fields = [
-        MarkdownTextObject(text=f"*{label('name')}*\n{escape_mrkdwn(item.name)}"),
-        MarkdownTextObject(text=f"*{label('email')}*\n{escape_mrkdwn(item.email)}"),
-        MarkdownTextObject(text=f"*{label('organisation')}*\n{escape_mrkdwn(organisation)}"),
-        MarkdownTextObject(
-            text=f"*{label('department')}*\n{escape_mrkdwn(item.department or '—')}"
-        ),
-        MarkdownTextObject(
-            text=f"*{label('submitted')}*\n{slack_date(item.submitted_at)}"
-            f"（{label('source.' + item.source)}）"
+        field(label("name"), escape_mrkdwn(item.name)),
+        field(label("email"), escape_mrkdwn(item.email)),
+        field(label("organisation"), escape_mrkdwn(organisation)),
+        field(label("department"), escape_mrkdwn(item.department or "—")),
+        field(
+            label("submitted"),
+            f"{slack_date(item.submitted_at)}（{label('source.' + item.source)}）",
         ),
     ]
     verdict = t(f"applications.outcome.{item.outcome}", language)
@@ -68,43 +67,32 @@ def review_blocks(
         ),
     ]
     if item.is_reapplication:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=label("reapplication"))]))
+        blocks.append(context(label("reapplication")))
     for decision in decisions:
-        text = t(
+        text = decided_text(
             f"applications.decided.{decision.status}",
             language,
-            actor=_mention(decision.actor),
-            at=slack_date(decision.at),
-            reason=escape_mrkdwn(decision.reason or ""),
+            actor=decision.actor,
+            at=decision.at,
+            reason=decision.reason,
         )
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text[:3000])]))
+        blocks.append(context(text))
     if open_for_decision:
         blocks.append(_decision_buttons(item, language))
     elif awaiting_invitation:
         todo = t("applications.invite.todo", language, email=escape_mrkdwn(item.email))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=todo)))
+        mark = Choice(t("applications.button.mark_invited", language), ids.APPLICATION_MARK_INVITED)
         blocks.append(
-            ActionsBlock(
-                block_id=ids.APPLICATION_REVIEW_BLOCK,
-                elements=[
-                    ButtonElement(
-                        text=t("applications.button.mark_invited", language),
-                        action_id=ids.APPLICATION_MARK_INVITED,
-                        value=item.public_id,
-                    )
-                ],
+            decision_row(
+                block_id=ids.APPLICATION_REVIEW_BLOCK, value=item.public_id, choices=[mark]
             )
         )
     return blocks
 
 
 def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:
-    confirm = ConfirmObject(
-        title=t("applications.confirm.title", language),
-        text=t("applications.confirm.text", language, name=escape_mrkdwn(item.name[:100])),
-        confirm=t("applications.confirm.yes", language),
-        deny=t("applications.confirm.no", language),
-    )
+    confirm = confirm_dialog("applications.confirm", language, name=escape_mrkdwn(item.name[:100]))
     return decision_row(
         block_id=ids.APPLICATION_REVIEW_BLOCK,
         value=item.public_id,
@@ -121,26 +109,16 @@ def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:
     )
 
 
-def reason_modal(
-    *, callback_id: str, public_id: str, language: Language, title_key: str, label_key: str
-) -> View:
-    """Asks the secretariat for a reason; the application's id rides in private_metadata."""
-    return View(
-        type="modal",
+def reason_modal(*, callback_id: str, public_id: str, language: Language, kind: str) -> View:
+    """Asks the secretariat for the reason (reject) or the question (info)."""
+    return reason_input_modal(
         callback_id=callback_id,
-        private_metadata=ReasonModal(public_id=public_id).dump(),
-        title=t(title_key, language),
-        submit=t("applications.modal.submit", language),
-        close=t("applications.modal.cancel", language),
-        blocks=[
-            InputBlock(
-                block_id=ids.APPLICATION_REASON_BLOCK,
-                label=t(label_key, language),
-                element=PlainTextInputElement(
-                    action_id=ids.APPLICATION_REASON_INPUT, multiline=True, max_length=2000
-                ),
-            )
-        ],
+        metadata=ReasonModal(public_id=public_id),
+        texts="applications.modal",
+        kind=kind,
+        language=language,
+        block_id=ids.APPLICATION_REASON_BLOCK,
+        action_id=ids.APPLICATION_REASON_INPUT,
     )
 
 

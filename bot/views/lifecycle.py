@@ -13,11 +13,8 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 
@@ -36,12 +33,7 @@ from bot.domain.lifecycle import (
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-
-SECTION_TEXT_MAX = 3000
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_TEXT_MAX])
+from bot.views.blocks import Choice, confirm_dialog, context, decision_row, section
 
 
 def contact_block_id(key: str) -> str:
@@ -61,30 +53,22 @@ def contact_dm_blocks(
         intro += "\n" + t("lifecycle.dm.last_active", language, at=slack_date(last_active))
     return [
         HeaderBlock(block_id=contact_block_id(key), text=t("lifecycle.dm.header", language)),
-        SectionBlock(text=_md(intro)),
-        SectionBlock(text=_md(t("lifecycle.dm.why", language))),
-        SectionBlock(text=_md(t("lifecycle.dm.ask", language))),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=t("lifecycle.dm.button", language),
-                    action_id=ids.LIFECYCLE_KEEP,
-                    value=key,
-                    style="primary",
-                )
-            ],
+        section(intro),
+        section(t("lifecycle.dm.why", language)),
+        section(t("lifecycle.dm.ask", language)),
+        decision_row(
+            value=key,
+            choices=[Choice(t("lifecycle.dm.button", language), ids.LIFECYCLE_KEEP, "primary")],
         ),
-        SectionBlock(
-            text=_md(
-                t(
-                    "lifecycle.dm.next",
-                    language,
-                    email_days=terms.email_after_days,
-                    grace_days=terms.grace_days,
-                )
+        section(
+            t(
+                "lifecycle.dm.next",
+                language,
+                email_days=terms.email_after_days,
+                grace_days=terms.grace_days,
             )
         ),
-        ContextBlock(elements=[_md(t("lifecycle.dm.footer", language))]),
+        context(t("lifecycle.dm.footer", language)),
     ]
 
 
@@ -94,7 +78,7 @@ def contact_dm_text(language: Language) -> str:
 
 def thanks_dm_blocks(key: str, language: Language) -> list[Block]:
     """After activity ended a round in which the member had been contacted."""
-    return [SectionBlock(block_id=contact_block_id(key), text=_md(thanks_dm_text(language)))]
+    return [section(thanks_dm_text(language), block_id=contact_block_id(key))]
 
 
 def thanks_dm_text(language: Language) -> str:
@@ -114,7 +98,7 @@ def kept_text(answer: KeepAnswer, language: Language) -> str:
 
 def kept_blocks(answer: KeepAnswer, language: Language) -> list[Block]:
     """Replaces the contact DM once the member pressed "keep my account"."""
-    return [SectionBlock(text=_md(kept_text(answer, language)))]
+    return [section(kept_text(answer, language))]
 
 
 # --- The secretariat's list -------------------------------------------------------------
@@ -138,8 +122,8 @@ def _row(member: FlaggedMember, language: Language) -> SectionBlock:
         notes.append(t("lifecycle.list.email_failed", language))
     if notes:
         text += "\n" + "　".join(notes)
-    return SectionBlock(
-        text=_md(text),
+    return section(
+        text,
         accessory=ButtonElement(
             text=t("lifecycle.button.restore", language),
             action_id=ids.LIFECYCLE_RESTORE,
@@ -163,39 +147,24 @@ def flagged_list_blocks(
     blocks: list[Block] = []
     if header:
         blocks.append(HeaderBlock(text=t("lifecycle.list.header", language, count=total)))
-    blocks.extend(SectionBlock(text=_md(note)) for note in notes)
+    blocks.extend(section(note) for note in notes)
     if not batch:
-        blocks.append(SectionBlock(text=_md(t("lifecycle.list.none", language))))
+        blocks.append(section(t("lifecycle.list.none", language)))
     else:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    _md(
-                        t(
-                            "lifecycle.list.intro",
-                            language,
-                            inactive_days=terms.inactive_days,
-                            grace_days=terms.grace_days,
-                        )
-                    )
-                ]
-            )
+        intro = t(
+            "lifecycle.list.intro",
+            language,
+            inactive_days=terms.inactive_days,
+            grace_days=terms.grace_days,
         )
+        blocks.append(context(intro))
         blocks.append(DividerBlock())
         blocks.extend(_row(member, language) for member in batch[:BATCH_SIZE])
         if total > len(batch):
-            blocks.append(
-                ContextBlock(
-                    elements=[_md(t("lifecycle.list.more", language, count=total - len(batch)))]
-                )
-            )
+            blocks.append(context(t("lifecycle.list.more", language, count=total - len(batch))))
     if approved_waiting:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    _md(t("lifecycle.list.approved_waiting", language, count=approved_waiting))
-                ]
-            )
+            context(t("lifecycle.list.approved_waiting", language, count=approved_waiting))
         )
     blocks.append(_list_buttons(batch, language))
     return blocks
@@ -211,12 +180,7 @@ def _list_buttons(batch: Sequence[FlaggedMember], language: Language) -> Actions
                 action_id=ids.LIFECYCLE_APPROVE_BATCH,
                 value=",".join(str(member.cycle_id) for member in batch[:BATCH_SIZE]),
                 style="danger",
-                confirm=ConfirmObject(
-                    title=t("lifecycle.confirm.title", language),
-                    text=t("lifecycle.confirm.text", language, count=count),
-                    confirm=t("lifecycle.confirm.yes", language),
-                    deny=t("lifecycle.confirm.no", language),
-                ),
+                confirm=confirm_dialog("lifecycle.confirm", language, count=count),
             )
         )
     elements.append(
@@ -237,17 +201,9 @@ def weekly_summary_blocks(
     terms: ListTerms,
 ) -> list[Block]:
     """The review channel's weekly summary: counts, then the first batch to decide."""
-    counts = t(
-        "lifecycle.weekly.counts",
-        language,
-        contacting=overview.contacting,
-        flagged=overview.flagged,
-        approved=overview.approved,
-        exempt=overview.exempt,
-    )
     return [
         HeaderBlock(text=t("lifecycle.weekly.header", language)),
-        SectionBlock(text=_md(counts)),
+        section(weekly_summary_text(overview, language)),
         DividerBlock(),
         *flagged_list_blocks(
             batch,

@@ -17,6 +17,7 @@ from bot.services.applications import decisions
 from bot.views.applications import already_decided_text
 from handlers.access import routes_for
 from handlers.deps import Deps
+from handlers.replies import ephemeral
 
 
 def register(app: App, deps: Deps) -> None:
@@ -31,8 +32,7 @@ def register(app: App, deps: Deps) -> None:
             with deps.session_factory.begin() as session:
                 decide(session)
         except AlreadyDecided as exc:
-            text = already_decided_text(exc.status, language)
-            respond(text=text, response_type="ephemeral", replace_original=False)
+            ephemeral(respond, already_decided_text(exc.status, language))
             return False
         return True
 

@@ -16,8 +16,11 @@ from bot.views.applications import ReasonModal, already_decided_text, reason_mod
 from handlers.access import routes_for
 from handlers.deps import Deps
 from handlers.modal_values import typed_text
+from handlers.replies import field_error
 
 Kind = Literal["reject", "info"]
+# Each kind's button, and the modal that asks for its reason (or question).
+_BUTTONS: dict[str, Kind] = {ids.APPLICATION_REJECT: "reject", ids.APPLICATION_REQUEST_INFO: "info"}
 _MODALS: dict[Kind, str] = {
     "reject": ids.APPLICATION_REJECT_MODAL,
     "info": ids.APPLICATION_INFO_MODAL,
@@ -28,63 +31,56 @@ def register(app: App, deps: Deps) -> None:
     routes = routes_for(app, deps)
     language = deps.settings.default_locale
 
-    def open_modal(body: dict[str, Any], action: dict[str, Any], kind: Kind) -> None:
+    @routes.action(ids.APPLICATION_REJECT, audience=Audience.SECRETARIAT)
+    @routes.action(ids.APPLICATION_REQUEST_INFO, audience=Audience.SECRETARIAT)
+    def on_decision_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        kind = _BUTTONS[action["action_id"]]
         view = reason_modal(
             callback_id=_MODALS[kind],
             public_id=action["value"],
             language=language,
-            title_key=f"applications.modal.{kind}.title",
-            label_key=f"applications.modal.{kind}.label",
+            kind=kind,
         )
         deps.client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
 
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], kind: Kind) -> None:
-        def error(text: str) -> None:
-            ack(response_action="errors", errors={ids.APPLICATION_REASON_BLOCK: text})
-
-        modal = ReasonModal.load(view.get("private_metadata"))
-        values = view["state"]["values"]
-        text = typed_text(
-            values, ids.APPLICATION_REASON_BLOCK, ids.APPLICATION_REASON_INPUT, multiline=True
-        )
-        if modal is None:
-            error(t("applications.modal.stale", language))
-        elif not text:
-            error(t("applications.modal.reason_required", language))
-        else:
-            try:
-                decide(modal.public_id, body["user"]["id"], text, kind)
-            except AlreadyDecided as exc:
-                error(already_decided_text(exc.status, language))
-                return
-            ack()
-            deps.gateway.applications.review.refresh(modal.public_id)
-
-    def decide(public_id: str, actor: str, text: str, kind: Kind) -> None:
-        with deps.session_factory.begin() as session:
-            if kind == "reject":
-                decisions.reject(
-                    session, clock=deps.clock, public_id=public_id, actor=actor, reason=text
-                )
-            else:
-                decisions.request_info(
-                    session, clock=deps.clock, public_id=public_id, actor=actor, message=text
-                )
-
-    @routes.action(ids.APPLICATION_REJECT, audience=Audience.SECRETARIAT)
-    def on_reject(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        open_modal(body, action, "reject")
-
-    @routes.action(ids.APPLICATION_REQUEST_INFO, audience=Audience.SECRETARIAT)
-    def on_request_info(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        open_modal(body, action, "info")
-
     @routes.view(ids.APPLICATION_REJECT_MODAL, audience=Audience.SECRETARIAT)
-    def on_reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        submitted(ack, body, view, "reject")
-
     @routes.view(ids.APPLICATION_INFO_MODAL, audience=Audience.SECRETARIAT)
-    def on_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        submitted(ack, body, view, "info")
+    def on_reason_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submitted = _submitted(view)
+        if isinstance(submitted, str):
+            ack(**field_error(ids.APPLICATION_REASON_BLOCK, t(submitted, language)))
+            return
+        public_id, text = submitted
+        try:
+            with deps.session_factory.begin() as session:
+                decisions.decide_with_reason(
+                    session,
+                    clock=deps.clock,
+                    public_id=public_id,
+                    actor=body["user"]["id"],
+                    kind=_kind_of(view),
+                    reason=text,
+                )
+        except AlreadyDecided as exc:
+            refusal = already_decided_text(exc.status, language)
+            ack(**field_error(ids.APPLICATION_REASON_BLOCK, refusal))
+            return
+        ack()
+        deps.gateway.applications.review.refresh(public_id)
+
+
+def _submitted(view: dict[str, Any]) -> tuple[str, str] | str:
+    """The application and the secretariat's text, or the catalogue key of what is wrong."""
+    modal = ReasonModal.load(view.get("private_metadata"))
+    if modal is None:  # not what Kyoso sent: nothing is decided
+        return "applications.modal.stale"
+    values = view["state"]["values"]
+    text = typed_text(
+        values, ids.APPLICATION_REASON_BLOCK, ids.APPLICATION_REASON_INPUT, multiline=True
+    )
+    return (modal.public_id, text) if text else "applications.modal.reason_required"
+
+
+def _kind_of(view: dict[str, Any]) -> Kind:
+    return "reject" if view.get("callback_id") == ids.APPLICATION_REJECT_MODAL else "info"

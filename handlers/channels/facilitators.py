@@ -19,7 +19,7 @@ from handlers.access import routes_for
 from handlers.channels import payload
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, field_error
 
 
 def register(app: App, deps: Deps) -> None:
@@ -55,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
                     end_date=payload.chosen_date(values, ids.CHANNEL_END_DATE_BLOCK),
                 )
         except (RequestInvalid, NotYours, UnknownChannel) as exc:
-            ack(**payload.errors(ids.CHANNEL_PURPOSE_BLOCK, edit_refusal(exc, meta.language)))
+            ack(**field_error(ids.CHANNEL_PURPOSE_BLOCK, edit_refusal(exc, meta.language)))
             return
         ack()
         tools.publish_purpose(update, actor=user_id, language=meta.language)

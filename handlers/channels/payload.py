@@ -10,6 +10,7 @@ from bot.domain.channels import FormField, RequestForm
 from bot.i18n import Language, t
 from bot.text import parse_int
 from handlers.modal_values import selected_value, typed_text
+from handlers.replies import field_error
 from models import ChannelCategory
 
 # Where each field's inline error goes.
@@ -73,11 +74,6 @@ def point_target(values: dict[str, Any]) -> str:
     return str((chosen.get("selected_option") or {}).get("value") or "")
 
 
-def errors(block_id: str, text: str) -> dict[str, Any]:
-    """An ack's payload that keeps the modal open with `text` under one field."""
-    return {"response_action": "errors", "errors": {block_id: text}}
-
-
 def stale(block_id: str, language: Language) -> dict[str, Any]:
     """A submission whose private_metadata is not what Kyoso sent: refused, nothing stored."""
-    return errors(block_id, t("channels.modal.stale", language))
+    return field_error(block_id, t("channels.modal.stale", language))

@@ -19,7 +19,7 @@ from bot.views.channels.metadata import DecisionModalMetadata
 from handlers.access import routes_for
 from handlers.channels import payload
 from handlers.deps import Deps
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, field_error
 
 _KINDS = {
     ids.CHANNEL_RETURN: ("return", ids.CHANNEL_RETURN_MODAL),
@@ -78,7 +78,7 @@ def register(app: App, deps: Deps) -> None:
         reason = payload.text(payload.values_of(view), ids.CHANNEL_DECISION_BLOCK).strip()
         if meta is None or not reason:
             key = "channels.modal.stale" if meta is None else "channels.modal.reason_required"
-            ack(**payload.errors(ids.CHANNEL_DECISION_BLOCK, t(key, language)))
+            ack(**field_error(ids.CHANNEL_DECISION_BLOCK, t(key, language)))
             return
         try:
             with deps.session_factory.begin() as session:
@@ -91,7 +91,7 @@ def register(app: App, deps: Deps) -> None:
                     reason=reason,
                 )
         except AlreadyDecided as exc:
-            ack(**payload.errors(ids.CHANNEL_DECISION_BLOCK, already_text(exc, language)))
+            ack(**field_error(ids.CHANNEL_DECISION_BLOCK, already_text(exc, language)))
             return
         ack()
         channels.review.decided(meta.public_id, decided.status.value)

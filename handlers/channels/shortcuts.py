@@ -19,7 +19,7 @@ from bot.views.channels.metadata import PointModalMetadata
 from handlers.access import routes_for
 from handlers.channels import payload
 from handlers.deps import Deps
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, field_error
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
                 )
         except (NotYours, UnknownChannel) as exc:
             refusal = pointer_refusal(exc, meta.language)
-            ack(**payload.errors(ids.CHANNEL_POINT_TARGET_BLOCK, refusal))
+            ack(**field_error(ids.CHANNEL_POINT_TARGET_BLOCK, refusal))
             return
         ack()
         note = payload.text(values, ids.CHANNEL_POINT_NOTE_BLOCK)

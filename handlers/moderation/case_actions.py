@@ -20,7 +20,7 @@ from handlers.access import routes_for
 from handlers.deps import Deps
 from handlers.modal_values import selected_value, typed_text
 from handlers.moderation.refusals import CASE_REFUSED, refusal
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, field_error
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +80,16 @@ def register(app: App, deps: Deps) -> None:
         language = deps.locales.for_user(actor)
         choice = _submitted(view)
         if isinstance(choice, str):
-            return _refuse(ack, t(choice, language))
+            ack(**field_error(ids.MODERATION_REASON_BLOCK, t(choice, language)))
+            return
         try:
             with deps.session_factory.begin() as session:
                 decided = decisions.take(
                     session, clock=deps.clock, choice=choice, actor=actor, zone=zone
                 )
         except CASE_REFUSED as exc:
-            return _refuse(ack, refusal(exc, language))
+            ack(**field_error(ids.MODERATION_REASON_BLOCK, refusal(exc, language)))
+            return
         ack()
         log.info("case %s: %s by %s", decided.public_id, decided.action.value, actor)
         effects.carry_out(decided)
@@ -104,7 +106,3 @@ def _submitted(view: dict[str, Any]) -> decisions.Choice | str:
         return "moderation.unknown_case"
     rule = selected_value(values, ids.MODERATION_RULE_BLOCK, ids.MODERATION_INPUT)
     return decisions.Choice(metadata.case, metadata.action, reason, rule)
-
-
-def _refuse(ack: Ack, text: str) -> None:
-    ack(response_action="errors", errors={ids.MODERATION_REASON_BLOCK: text})

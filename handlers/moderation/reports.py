@@ -18,6 +18,7 @@ from bot.views.moderation.reports import ReportMetadata, notice_modal, report_mo
 from handlers.access import routes_for
 from handlers.deps import Deps
 from handlers.modal_values import selected_value, typed_text
+from handlers.replies import field_error
 
 log = logging.getLogger(__name__)
 
@@ -99,4 +100,4 @@ def _submitted(view: dict[str, Any]) -> Submitted | str:
 
 
 def _refuse(ack: Ack, key: str, language: Language) -> None:
-    ack(response_action="errors", errors={ids.MODERATION_REPORT_REASON_BLOCK: t(key, language)})
+    ack(**field_error(ids.MODERATION_REPORT_REASON_BLOCK, t(key, language)))

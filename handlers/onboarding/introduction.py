@@ -16,7 +16,7 @@ from bot.views.onboarding.introduction import IntroModalMetadata
 from handlers.access import routes_for
 from handlers.deps import Deps
 from handlers.modal_values import typed_text
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, field_error
 
 
 def register(app: App, deps: Deps) -> None:
@@ -49,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
         if problem is not None or intro_channel is None:
             language = metadata.language if metadata else deps.settings.default_locale
             error = t(problem or "onboarding.intro.no_channel", language)
-            ack(response_action="errors", errors={ids.ONBOARDING_INTRO_NAME_BLOCK: error})
+            ack(**field_error(ids.ONBOARDING_INTRO_NAME_BLOCK, error))
             return
         ack()
         deps.gateway.onboarding.replies.post_introduction(intro, intro_channel=intro_channel)

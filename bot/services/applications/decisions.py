@@ -6,15 +6,34 @@ once, and never before the decision holds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.decided import AuditEntry, decide_once
+from bot.decided import Transition, decide
 from bot.services.applications.emails import ApplicationEmailKind, queue_application_email
 from bot.services.applications.records import DECIDABLE, get
 from models import Application, ApplicationStatus
+
+_APPROVE = Transition(ApplicationStatus.APPROVED, DECIDABLE, "application.approved")
+_MARK_INVITED = Transition(
+    ApplicationStatus.INVITED, (ApplicationStatus.APPROVED,), "application.invited"
+)
+# The decisions the secretariat explains in a modal, and what the applicant is told: the
+# reason (or the question) as typed; a question is answered by replying to the email.
+_WITH_REASON = {
+    "reject": (
+        Transition(ApplicationStatus.REJECTED, DECIDABLE, "application.rejected"),
+        ApplicationEmailKind.REJECTED,
+    ),
+    "info": (
+        Transition(
+            ApplicationStatus.INFO_REQUESTED,
+            (ApplicationStatus.PENDING,),
+            "application.info_requested",
+        ),
+        ApplicationEmailKind.INFO_REQUESTED,
+    ),
+}
 
 
 def approve(
@@ -22,62 +41,30 @@ def approve(
 ) -> Application:
     """`tell_applicant`: queue the approval email now. Leave it off when Slack's invitation
     follows (bot/slack/invitations.py): its outcome decides what the email says."""
+    email = ApplicationEmailKind.APPROVED if tell_applicant else None
     return _decide(
-        session,
-        clock=clock,
-        public_id=public_id,
-        actor=actor,
-        to=ApplicationStatus.APPROVED,
-        allowed_from=DECIDABLE,
-        action="application.approved",
-        email=ApplicationEmailKind.APPROVED if tell_applicant else None,
+        session, clock=clock, public_id=public_id, actor=actor, transition=_APPROVE, email=email
     )
 
 
-def reject(
-    session: Session, *, clock: Clock, public_id: str, actor: str, reason: str
+def decide_with_reason(
+    session: Session, *, clock: Clock, public_id: str, actor: str, kind: str, reason: str
 ) -> Application:
-    """The reason goes to the applicant as typed."""
+    """ "reject" (the reason) or "info" (the question about the applicant's affiliation)."""
+    transition, email = _WITH_REASON[kind]
     return _decide(
         session,
         clock=clock,
         public_id=public_id,
         actor=actor,
-        to=ApplicationStatus.REJECTED,
-        allowed_from=DECIDABLE,
-        action="application.rejected",
+        transition=transition,
         reason=reason,
-        email=ApplicationEmailKind.REJECTED,
-    )
-
-
-def request_info(
-    session: Session, *, clock: Clock, public_id: str, actor: str, message: str
-) -> Application:
-    """The question goes to the applicant, who answers by replying to the email."""
-    return _decide(
-        session,
-        clock=clock,
-        public_id=public_id,
-        actor=actor,
-        to=ApplicationStatus.INFO_REQUESTED,
-        allowed_from=(ApplicationStatus.PENDING,),
-        action="application.info_requested",
-        reason=message,
-        email=ApplicationEmailKind.INFO_REQUESTED,
+        email=email,
     )
 
 
 def mark_invited(session: Session, *, clock: Clock, public_id: str, actor: str) -> Application:
-    return _decide(
-        session,
-        clock=clock,
-        public_id=public_id,
-        actor=actor,
-        to=ApplicationStatus.INVITED,
-        allowed_from=(ApplicationStatus.APPROVED,),
-        action="application.invited",
-    )
+    return _decide(session, clock=clock, public_id=public_id, actor=actor, transition=_MARK_INVITED)
 
 
 def _decide(
@@ -86,31 +73,21 @@ def _decide(
     clock: Clock,
     public_id: str,
     actor: str,
-    to: ApplicationStatus,
-    allowed_from: Sequence[ApplicationStatus],
-    action: str,
+    transition: Transition,
     reason: str | None = None,
     email: ApplicationEmailKind | None = None,
 ) -> Application:
-    decided = decide_once(
+    decided = decide(
         session,
+        clock=clock,
         row=get(session, public_id),
         status=Application.status,
-        allowed_from=allowed_from,
-        values={
-            "status": to,
-            "decided_at": clock.now(),
-            "decided_by": actor,
-            "decision_reason": reason,
-        },
-        audit_entry=AuditEntry(
-            actor=actor,
-            action=action,
-            target_type="application",
-            target_id=public_id,
-            reason=reason,
-        ),
-        clock=clock,
+        transition=transition,
+        actor=actor,
+        reason=reason,
+        target_type="application",
+        target_id=public_id,
+        touch=False,  # applications keep no updated_at
     )
     if email is not None:
         queue_application_email(

@@ -1,12 +1,13 @@
 """What applicants are told by email, Japanese first and English below.
 
-Applicants are not in Slack yet, so email is their only channel. The composers are pure
-functions of plain values; `queue_application_email` records one in the outbox under the
+Applicants are not in Slack yet, so email is their only channel. `application_email` is a
+pure function of plain values; `queue_application_email` records one in the outbox under the
 key `application:<public id>:<kind>`, so a double click or a retried job never sends twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -34,142 +35,79 @@ class ComposedEmail(NamedTuple):
     body: str
 
 
-def received_email(
-    *, name: str, public_id: str, organisation_name: str | None, language: Language
-) -> ComposedEmail:
-    """Sent on submission: the number to quote and the 3-business-day promise."""
-    return _compose(
-        "received",
-        name=name,
-        public_id=public_id,
-        organisation_name=organisation_name,
-        language=language,
-        before_details=["mail.received.body"],
-        after_details=["mail.received.next"],
-    )
+# The catalogue key introducing the secretariat's own text, quoted as typed, in the kinds
+# that carry one: the rejection's reason, the question about the applicant's affiliation.
+_QUOTED = {
+    ApplicationEmailKind.REJECTED: "mail.rejected.reason",
+    ApplicationEmailKind.INFO_REQUESTED: "mail.info_requested.message",
+}
 
 
-def approved_email(
+def application_email(
+    kind: ApplicationEmailKind,
     *,
     name: str,
     public_id: str,
     organisation_name: str | None,
     language: Language,
-    invited_by_slack: bool,
+    text: str | None = None,
+    invited_by_slack: bool = False,
 ) -> ComposedEmail:
-    """`invited_by_slack`: the admin API already sent Slack's invitation (Enterprise);
-    otherwise the secretariat invites by hand within 1–3 days."""
-    invite = "mail.approved.invite_now" if invited_by_slack else "mail.approved.invite_later"
-    return _compose(
-        "approved",
-        name=name,
-        public_id=public_id,
-        organisation_name=organisation_name,
-        language=language,
-        before_details=["mail.approved.body", invite],
-        after_details=["mail.approved.next"],
-    )
+    """`mail.<kind>.body`, the application's details, then `mail.<kind>.next`.
 
-
-def rejected_email(
-    *,
-    name: str,
-    public_id: str,
-    organisation_name: str | None,
-    reason: str,
-    language: Language,
-) -> ComposedEmail:
-    """The secretariat's reason is quoted as typed (in whichever language) in both parts."""
-    return _compose(
-        "rejected",
-        name=name,
-        public_id=public_id,
-        organisation_name=organisation_name,
-        language=language,
-        before_details=["mail.rejected.body"],
-        quoted=("mail.rejected.reason", reason),
-        after_details=["mail.rejected.next"],
-    )
-
-
-def info_requested_email(
-    *,
-    name: str,
-    public_id: str,
-    organisation_name: str | None,
-    message: str,
-    language: Language,
-) -> ComposedEmail:
-    """The secretariat's question; the applicant answers by replying (Reply-To)."""
-    return _compose(
-        "info_requested",
-        name=name,
-        public_id=public_id,
-        organisation_name=organisation_name,
-        language=language,
-        before_details=["mail.info_requested.body"],
-        quoted=("mail.info_requested.message", message),
-        after_details=["mail.info_requested.next"],
-    )
-
-
-def _compose(
-    kind: str,
-    *,
-    name: str,
-    public_id: str,
-    organisation_name: str | None,
-    language: Language,
-    before_details: list[str],
-    after_details: list[str],
-    quoted: tuple[str, str] | None = None,
-) -> ComposedEmail:
-    name = _one_line(name)
-    organisation = _one_line(organisation_name or "")
-    sections = [
-        _section(
-            lang,
-            name=name,
-            public_id=public_id,
-            organisation=organisation,
-            before_details=before_details,
-            after_details=after_details,
-            quoted=quoted,
+    APPROVED: `invited_by_slack` when the admin API already sent Slack's invitation
+    (Enterprise); otherwise the secretariat invites by hand within 1–3 days. REJECTED and
+    INFO_REQUESTED quote `text` (the reason, the question) as typed in both parts; the
+    applicant answers a question by replying (Reply-To)."""
+    before = [f"mail.{kind.value}.body"]
+    if kind is ApplicationEmailKind.APPROVED:
+        before.append(
+            "mail.approved.invite_now" if invited_by_slack else "mail.approved.invite_later"
         )
-        for lang in ("ja", "en")
-    ]
+    label = _QUOTED.get(kind)
+    letter = _Letter(
+        name=_one_line(name),
+        public_id=public_id,
+        organisation=_one_line(organisation_name or ""),
+        before_details=before,
+        quoted=(label, _required(text, kind)) if label else None,
+        after_details=[f"mail.{kind.value}.next"],
+    )
+    japanese, english = (letter.section(lang) for lang in ("ja", "en"))
     # An English reader would otherwise meet a page of Japanese with no hint.
     lead = [t("mail.english_follows", "en"), ""] if language == "en" else []
-    body = "\n".join([*lead, sections[0], "", SEPARATOR, "", sections[1], ""])
+    body = "\n".join([*lead, japanese, "", SEPARATOR, "", english, ""])
     subject = f"{t(f'mail.{kind}.subject', 'ja')} / {t(f'mail.{kind}.subject', 'en')}"
     return ComposedEmail(subject=subject, body=body)
 
 
-def _section(
-    language: Language,
-    *,
-    name: str,
-    public_id: str,
-    organisation: str,
-    before_details: list[str],
-    after_details: list[str],
-    quoted: tuple[str, str] | None,
-) -> str:
-    details = [t("mail.line.public_id", language, public_id=public_id)]
-    if organisation:
-        details.append(t("mail.line.organisation", language, organisation=organisation))
-    paragraphs = [t("mail.greeting", language, name=name)]
-    paragraphs += [t(key, language) for key in before_details]
-    paragraphs.append("\n".join(details))
-    if quoted is not None:
-        label, text = quoted
-        paragraphs.append(t(label, language) + "\n" + _indent(text))
-    paragraphs += [t(key, language) for key in after_details]
-    # "Kind regards," sits right above the name; Japanese leaves a line before the signature.
-    closing = "\n" if language == "en" else "\n\n"
-    paragraphs.append(t("mail.closing", language) + closing + t("mail.signature", language))
-    paragraphs.append(t("mail.automated", language))
-    return "\n\n".join(paragraphs)
+@dataclass(frozen=True)
+class _Letter:
+    """What one email says, written once in each language."""
+
+    name: str
+    public_id: str
+    organisation: str
+    before_details: list[str]  # catalogue keys of the paragraphs above the details
+    quoted: tuple[str, str] | None  # the label's key and the secretariat's text
+    after_details: list[str]
+
+    def section(self, language: Language) -> str:
+        details = [t("mail.line.public_id", language, public_id=self.public_id)]
+        if self.organisation:
+            details.append(t("mail.line.organisation", language, organisation=self.organisation))
+        paragraphs = [t("mail.greeting", language, name=self.name)]
+        paragraphs += [t(key, language) for key in self.before_details]
+        paragraphs.append("\n".join(details))
+        if self.quoted is not None:
+            label, text = self.quoted
+            paragraphs.append(t(label, language) + "\n" + _indent(text))
+        paragraphs += [t(key, language) for key in self.after_details]
+        # "Kind regards," sits right above the name; Japanese leaves a line before the signature.
+        closing = "\n" if language == "en" else "\n\n"
+        paragraphs.append(t("mail.closing", language) + closing + t("mail.signature", language))
+        paragraphs.append(t("mail.automated", language))
+        return "\n\n".join(paragraphs)
 
 
 def _one_line(text: str) -> str:
@@ -179,50 +117,6 @@ def _one_line(text: str) -> str:
 def _indent(text: str) -> str:
     lines = text.strip().replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(f"  {line}".rstrip() for line in lines)
-
-
-def compose_application_email(
-    application: Application,
-    kind: ApplicationEmailKind,
-    *,
-    reason: str | None = None,
-    organisation_name: str | None = None,
-    invited_by_slack: bool = False,
-) -> ComposedEmail:
-    language = as_language(application.language, "ja")
-    name, public_id = application.name, application.public_id
-    match kind:
-        case ApplicationEmailKind.RECEIVED:
-            return received_email(
-                name=name,
-                public_id=public_id,
-                organisation_name=organisation_name,
-                language=language,
-            )
-        case ApplicationEmailKind.APPROVED:
-            return approved_email(
-                name=name,
-                public_id=public_id,
-                organisation_name=organisation_name,
-                language=language,
-                invited_by_slack=invited_by_slack,
-            )
-        case ApplicationEmailKind.REJECTED:
-            return rejected_email(
-                name=name,
-                public_id=public_id,
-                organisation_name=organisation_name,
-                reason=_required(reason, kind),
-                language=language,
-            )
-        case ApplicationEmailKind.INFO_REQUESTED:
-            return info_requested_email(
-                name=name,
-                public_id=public_id,
-                organisation_name=organisation_name,
-                message=_required(reason, kind),
-                language=language,
-            )
 
 
 def _required(reason: str | None, kind: ApplicationEmailKind) -> str:
@@ -257,11 +151,13 @@ def queue_application_email(
         organisation_name = session.scalar(
             select(Organisation.name).where(Organisation.id == application.organisation_id)
         )
-    subject, body = compose_application_email(
-        application,
+    subject, body = application_email(
         kind,
-        reason=reason,
+        name=application.name,
+        public_id=application.public_id,
         organisation_name=organisation_name,
+        language=as_language(application.language, "ja"),
+        text=reason,
         invited_by_slack=invited_by_slack,
     )
     return queue_email(

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.applications import Decision, ReviewItem
 from bot.i18n import Language
 from bot.i18n.reasons import stored_reason_text
+from bot.services import audit
 from bot.services.applications.organisations import label_of
 from bot.services.applications.records import DECIDABLE, get
-from models import Application, ApplicationStatus, AuditEntry
+from models import Application, ApplicationStatus
 
 _DECISION_ACTIONS = {
     "application.approved": ApplicationStatus.APPROVED,
@@ -60,14 +60,8 @@ def review_item(session: Session, application: Application, language: Language) 
 
 
 def decisions_of(session: Session, public_id: str) -> tuple[Decision, ...]:
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.target_type == "application",
-            AuditEntry.target_id == public_id,
-            AuditEntry.action.in_(_DECISION_ACTIONS),
-        )
-        .order_by(AuditEntry.occurred_at, AuditEntry.id)
+    entries = audit.entries_of(
+        session, target_type="application", target_id=public_id, actions=_DECISION_ACTIONS
     )
     return tuple(
         Decision(

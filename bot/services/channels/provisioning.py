@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.db import insert_for
-from bot.domain.channels import SlackChannel, Step
+from bot.domain.channels import CLEARED_BY_A_PERSON, SlackChannel, Step
 from bot.services import audit
 from bot.services.channels.facilitation import replace_facilitators
 from bot.services.channels.registry import channel_by_name, upsert_channel
@@ -23,25 +23,9 @@ from models import Channel, ChannelRequest, ChannelRequestStatus, Organisation, 
 PROVISION_LEASE = timedelta(minutes=5)
 # A channel made this long before the approval was not made by this request's run.
 ADOPTION_SLACK = timedelta(minutes=5)
-# Slack errors a retry will not cure: a person has to act first (the review message says how).
-NEEDS_A_PERSON = frozenset(
-    {
-        "name_taken",
-        "restricted_action",
-        "missing_scope",
-        "not_in_channel",
-        "is_archived",
-        "channel_not_found",
-        "invalid_name_specials",
-        "invalid_name_maxlength",
-        "invalid_name_punctuation",
-        "invalid_name_required",
-        "too_long",
-        "not_authed",
-        "invalid_auth",
-        "account_inactive",
-    }
-)
+# Slack errors a retry will not cure: a person has to act first (the review message says how;
+# a token problem is the operators' to fix).
+NEEDS_A_PERSON = CLEARED_BY_A_PERSON | {"not_authed", "invalid_auth", "account_inactive"}
 
 _STEP_COLUMNS = {
     Step.PURPOSE: ChannelRequest.purpose_set_at,

@@ -3,17 +3,15 @@ decided once), and what the review message shows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.decided import AuditEntry, decide_once
+from bot.decided import Transition, decide
 from bot.domain.channels import HistoryLine, RequestItem, Similar, Step
+from bot.services import audit
 from bot.services.channels.provisioning import failed_step
 from bot.services.channels.requests import get_request, similar_to
-from models import AuditEntry as AuditRow
 from models import ChannelRequest, ChannelRequestStatus, Organisation
 
 # What the review message shows of the history, from the audit log.
@@ -24,20 +22,22 @@ DECISION_ACTIONS = {
     "channel_request.rejected": "rejected",
     "channel_request.provisioned": "provisioned",
 }
+_APPROVE = Transition(
+    ChannelRequestStatus.APPROVED, (ChannelRequestStatus.PENDING,), "channel_request.approved"
+)
 # The secretariat's decisions that take a comment, and what each does.
 _WITH_REASON = {
-    "return": (
+    "return": Transition(
         ChannelRequestStatus.RETURNED,
         (ChannelRequestStatus.PENDING,),
         "channel_request.returned",
     ),
-    "reject": (
+    "reject": Transition(
         ChannelRequestStatus.REJECTED,
         (ChannelRequestStatus.PENDING, ChannelRequestStatus.RETURNED),
         "channel_request.rejected",
     ),
 }
-REASON_KINDS = tuple(_WITH_REASON)
 
 
 def _transition(
@@ -46,47 +46,27 @@ def _transition(
     clock: Clock,
     public_id: str,
     actor: str,
-    to: ChannelRequestStatus,
-    allowed_from: Sequence[ChannelRequestStatus],
+    transition: Transition,
     reason: str | None,
-    action: str,
 ) -> ChannelRequest:
     request = get_request(session, public_id)
-    now = clock.now()
-    return decide_once(
+    return decide(
         session,
+        clock=clock,
         row=request,
         status=ChannelRequest.status,
-        allowed_from=allowed_from,
-        values={
-            "status": to,
-            "decided_by": actor,
-            "decided_at": now,
-            "decision_reason": reason,
-            "updated_at": now,
-        },
-        audit_entry=AuditEntry(
-            actor=actor,
-            action=action,
-            target_type="channel_request",
-            target_id=public_id,
-            reason=reason,
-            details={"name": request.name},
-        ),
-        clock=clock,
+        transition=transition,
+        actor=actor,
+        reason=reason,
+        target_type="channel_request",
+        target_id=public_id,
+        details={"name": request.name},
     )
 
 
 def approve(session: Session, *, clock: Clock, public_id: str, actor: str) -> ChannelRequest:
     return _transition(
-        session,
-        clock=clock,
-        public_id=public_id,
-        actor=actor,
-        to=ChannelRequestStatus.APPROVED,
-        allowed_from=(ChannelRequestStatus.PENDING,),
-        reason=None,
-        action="channel_request.approved",
+        session, clock=clock, public_id=public_id, actor=actor, transition=_APPROVE, reason=None
     )
 
 
@@ -94,16 +74,13 @@ def decide_with_reason(
     session: Session, *, clock: Clock, public_id: str, actor: str, kind: str, reason: str
 ) -> ChannelRequest:
     """ "return" (a comment for the requester) or "reject" (the reason)."""
-    to, allowed_from, action = _WITH_REASON[kind]
     return _transition(
         session,
         clock=clock,
         public_id=public_id,
         actor=actor,
-        to=to,
-        allowed_from=allowed_from,
+        transition=_WITH_REASON[kind],
         reason=reason,
-        action=action,
     )
 
 
@@ -112,14 +89,8 @@ def status_of(session: Session, public_id: str) -> str:
 
 
 def history_of(session: Session, public_id: str) -> tuple[HistoryLine, ...]:
-    entries = session.scalars(
-        select(AuditRow)
-        .where(
-            AuditRow.target_type == "channel_request",
-            AuditRow.target_id == public_id,
-            AuditRow.action.in_(DECISION_ACTIONS),
-        )
-        .order_by(AuditRow.occurred_at, AuditRow.id)
+    entries = audit.entries_of(
+        session, target_type="channel_request", target_id=public_id, actions=DECISION_ACTIONS
     )
     return tuple(
         HistoryLine(DECISION_ACTIONS[e.action], e.actor, e.occurred_at, e.reason) for e in entries

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.dashboard import QueueItem, QueueKind, QueuePage, QueueSummary
@@ -128,6 +128,20 @@ def _in_order(kind: QueueKind, stmt: _Rows, offset: int, limit: int) -> _Rows:
     return stmt.where(queue.waiting).order_by(queue.since, queue.id).offset(offset).limit(limit)
 
 
+def _with_organisation(
+    session: Session,
+    kind: QueueKind,
+    model: type[Application] | type[Member],
+    offset: int,
+    limit: int,
+) -> Result[Any, Organisation | None]:
+    """A page of `kind`'s rows, each with the organisation it names (None if it names none)."""
+    stmt = select(model, Organisation).outerjoin(
+        Organisation, Organisation.id == model.organisation_id
+    )
+    return session.execute(_in_order(kind, stmt, offset, limit))
+
+
 def _clamp(page: int, total: int, page_size: int) -> int:
     last = max(1, -(-total // page_size))
     return min(max(page, 1), last)
@@ -136,16 +150,7 @@ def _clamp(page: int, total: int, page_size: int) -> int:
 def _applications(
     session: Session, offset: int, limit: int, language: Language
 ) -> tuple[QueueItem, ...]:
-    rows = session.execute(
-        _in_order(
-            QueueKind.APPLICATIONS,
-            select(Application, Organisation).outerjoin(
-                Organisation, Organisation.id == Application.organisation_id
-            ),
-            offset,
-            limit,
-        )
-    )
+    rows = _with_organisation(session, QueueKind.APPLICATIONS, Application, offset, limit)
     return tuple(
         QueueItem(
             reference=application.public_id,
@@ -199,16 +204,7 @@ def _moderation(
 def _flagged(
     session: Session, offset: int, limit: int, language: Language
 ) -> tuple[QueueItem, ...]:
-    rows = session.execute(
-        _in_order(
-            QueueKind.FLAGGED,
-            select(Member, Organisation).outerjoin(
-                Organisation, Organisation.id == Member.organisation_id
-            ),
-            offset,
-            limit,
-        )
-    )
+    rows = _with_organisation(session, QueueKind.FLAGGED, Member, offset, limit)
     return tuple(
         QueueItem(
             reference=member.slack_user_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -13,7 +12,7 @@ from bot.decided import AlreadyDecided, AuditEntry, decide_once
 from bot.domain.lifecycle import EndReason, KeepAnswer
 from bot.services import audit
 from bot.services.lifecycle.policy import cycle_id_of
-from bot.services.lifecycle.rounds import UnknownCycle, end_member_round
+from bot.services.lifecycle.rounds import UnknownCycle, end_member_round, end_open_round
 from bot.services.members import UnknownMember, find
 from bot.text import MAX_DB_INTEGER
 from models import OPEN_CYCLE_STATUSES, CycleStatus, InactivityCycle
@@ -95,14 +94,8 @@ def set_exempt(
     member.inactivity_exempt = exempt
     member.updated_at = now
     if exempt:
-        session.execute(
-            update(InactivityCycle)
-            .where(
-                InactivityCycle.member_id == member.id,
-                InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
-            )
-            .values(status=CycleStatus.RESTORED, ended_at=now, end_reason=EndReason.EXEMPT.value)
-            .execution_options(synchronize_session=False)
+        end_open_round(
+            session, member, status=CycleStatus.RESTORED, reason=EndReason.EXEMPT, now=now
         )
         end_member_round(session, member, now)
     audit.record(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -15,9 +14,9 @@ from bot.db import SessionFactory
 from bot.domain.lifecycle import ApprovalOutcome, EndReason
 from bot.services import audit
 from bot.services.lifecycle.decisions import approve
-from bot.services.lifecycle.rounds import drop_unsent_attempts
+from bot.services.lifecycle.rounds import drop_unsent_attempts, end_open_round
 from bot.services.members import find
-from models import OPEN_CYCLE_STATUSES, CycleStatus, InactivityCycle, MemberStatus
+from models import CycleStatus, MemberStatus
 
 
 @dataclass(frozen=True)
@@ -46,15 +45,7 @@ def mark_deactivated(
     member = find(session, slack_user_id)
     if member is None or member.status in (MemberStatus.DEACTIVATED, MemberStatus.DELETED):
         return False
-    session.execute(
-        update(InactivityCycle)
-        .where(
-            InactivityCycle.member_id == member.id,
-            InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
-        )
-        .values(status=CycleStatus.DEACTIVATED, ended_at=now, end_reason=via.value)
-        .execution_options(synchronize_session=False)
-    )
+    end_open_round(session, member, status=CycleStatus.DEACTIVATED, reason=via, now=now)
     member.status = MemberStatus.DEACTIVATED
     member.deactivated_at = now
     member.updated_at = now

@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.compiler import compiles
@@ -29,6 +30,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 from bot.db import insert_for
+from bot.domain.lifecycle import EndReason
 from bot.services.lifecycle.policy import DM_ATTEMPT, EXEMPT_ROLES, OUTBOX_PREFIX, SLACKBOT, THANKS
 from models import (
     OPEN_CYCLE_STATUSES,
@@ -167,6 +169,21 @@ def drop_unsent_attempts(session: Session) -> int:
             ended,
             ~queued_in_outbox(),
         ),
+    )
+
+
+def end_open_round(
+    session: Session, member: Member, *, status: CycleStatus, reason: EndReason, now: datetime
+) -> None:
+    """End the member's open round, if there is one, as `status` for `reason`."""
+    session.execute(
+        update(InactivityCycle)
+        .where(
+            InactivityCycle.member_id == member.id,
+            InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
+        )
+        .values(status=status, ended_at=now, end_reason=reason.value)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -225,24 +225,18 @@ def reconcile_emails(session: Session, *, now: datetime) -> tuple[int, int]:
         ContactAttempt.status == AttemptStatus.PLANNED,
         ContactAttempt.due_at <= at(now),
     )
-    sent = count(
-        session,
-        update(ContactAttempt)
-        .where(pending, outbox(EmailStatus.SENT).exists())
-        .values(
-            status=AttemptStatus.SENT,
-            sent_at=outbox(EmailStatus.SENT, OutboundEmail.sent_at).scalar_subquery(),
-        ),
-    )
-    failed = count(
-        session,
-        update(ContactAttempt)
-        .where(pending, outbox(EmailStatus.FAILED).exists())
-        .values(
-            status=AttemptStatus.FAILED,
-            error=outbox(EmailStatus.FAILED, OutboundEmail.last_error).scalar_subquery(),
-        ),
-    )
+
+    def settle(result: EmailStatus, to: AttemptStatus, column: str, source: Any) -> int:
+        """Attempts whose email ended as `result`: `to`, with `column` copied from the outbox."""
+        return count(
+            session,
+            update(ContactAttempt)
+            .where(pending, outbox(result).exists())
+            .values({"status": to, column: outbox(result, source).scalar_subquery()}),
+        )
+
+    sent = settle(EmailStatus.SENT, AttemptStatus.SENT, "sent_at", OutboundEmail.sent_at)
+    failed = settle(EmailStatus.FAILED, AttemptStatus.FAILED, "error", OutboundEmail.last_error)
     return sent, failed
 
 

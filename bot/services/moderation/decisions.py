@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.decided import AlreadyDecided, AuditEntry, decide_once
+from bot.decided import AlreadyDecided, AuditEntry, Transition, decide_once
+from bot.decided import decide as decide_transition
 from bot.domain.moderation import OPEN_STATUSES, ActionForm, CaseAction, EffectResult, Outcome
 from bot.services import audit
 from bot.services.moderation import cases, rules
@@ -204,28 +205,17 @@ def decide(
     if action is CaseAction.REQUEST_EDIT:
         raise ValueError("request_edit is not final: use request_edit()")
     status = _FINAL_OUTCOME[action]
-    now = clock.now()
-    return decide_once(
+    return decide_transition(
         session,
+        clock=clock,
         row=cases.get(session, public_id),
         status=ModerationCase.status,
-        allowed_from=OPEN_STATUSES,
-        values={
-            "status": status,
-            "decided_by": actor,
-            "decided_at": now,
-            "decision_reason": reason,
-            "updated_at": now,
-        },
-        audit_entry=AuditEntry(
-            actor=actor,
-            action=f"moderation.{status.value}",
-            target_type=TARGET_TYPE,
-            target_id=public_id,
-            reason=reason,
-            details={"rule": rule} if rule else None,
-        ),
-        clock=clock,
+        transition=Transition(status, OPEN_STATUSES, f"moderation.{status.value}"),
+        actor=actor,
+        reason=reason,
+        target_type=TARGET_TYPE,
+        target_id=public_id,
+        details={"rule": rule} if rule else None,
     )
 
 

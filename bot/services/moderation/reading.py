@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.moderation import CaseEvent, CaseItem, History, PastCase
+from bot.services import audit
 from bot.services.moderation import cases
 from bot.services.moderation.cases import TARGET_TYPE
 from bot.services.moderation.reports import reports_of
-from models import AuditEntry, ModerationCase
+from models import ModerationCase
 
 # Audit actions that the alert shows as its trail.
 TRAIL_ACTIONS = (
@@ -30,14 +31,8 @@ TRAIL_ACTIONS = (
 
 
 def trail(session: Session, public_id: str) -> list[CaseEvent]:
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.target_type == TARGET_TYPE,
-            AuditEntry.target_id == public_id,
-            AuditEntry.action.in_(TRAIL_ACTIONS),
-        )
-        .order_by(AuditEntry.occurred_at, AuditEntry.id)
+    entries = audit.entries_of(
+        session, target_type=TARGET_TYPE, target_id=public_id, actions=TRAIL_ACTIONS
     )
     return [
         CaseEvent(

@@ -30,44 +30,14 @@ class ChannelsSlack:
     @classmethod
     def build(cls, wiring: SlackWiring) -> ChannelsSlack:
         config = ChannelConfig.from_settings(wiring.settings)
-        review = RequestReview(
-            session_factory=wiring.session_factory,
-            client=wiring.client,
-            config=config,
-            language_of=wiring.locales.for_user,
-        )
-        dormancy_round = DormancyRound(
-            session_factory=wiring.session_factory,
-            client=wiring.client,
-            clock=wiring.clock,
-            config=config,
-            language_of=wiring.locales.for_user,
-        )
+        review = RequestReview(wiring, config)
+        dormancy_round = DormancyRound(wiring, config)
         return cls(
-            receipts=RequestReceipts(client=wiring.client, language_of=wiring.locales.for_user),
+            receipts=RequestReceipts(wiring, config),
             review=review,
-            provisioning=Provisioner(
-                session_factory=wiring.session_factory,
-                client=wiring.client,
-                clock=wiring.clock,
-                config=config,
-                review=review,
-            ),
-            registry=RegistrySync(
-                session_factory=wiring.session_factory, client=wiring.client, clock=wiring.clock
-            ),
+            provisioning=Provisioner(wiring, config, review=review),
+            registry=RegistrySync(wiring, config),
             dormancy=dormancy_round,
-            answers=DormancyAnswers(
-                session_factory=wiring.session_factory,
-                client=wiring.client,
-                clock=wiring.clock,
-                config=config,
-                dormancy=dormancy_round,
-            ),
-            tools=FacilitatorTools(
-                session_factory=wiring.session_factory,
-                client=wiring.client,
-                clock=wiring.clock,
-                config=config,
-            ),
+            answers=DormancyAnswers(wiring, config, dormancy=dormancy_round),
+            tools=FacilitatorTools(wiring, config),
         )

@@ -7,16 +7,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.decided import AlreadyDecided
 from bot.domain.channels import ArchiveResult
 from bot.i18n import Language
 from bot.services.channels import dormancy
-from bot.slack.channels.base import ChannelConfig
+from bot.slack.channels.base import ChannelAdapter, ChannelConfig
 from bot.slack.channels.dormancy import DormancyRound
+from bot.slack.wiring import SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 from bot.views.blocks import to_dicts
 from bot.views.channels import dormancy as views
@@ -26,20 +23,11 @@ log = logging.getLogger(__name__)
 _REFUSED = ("cant_archive_general", "cant_archive_required")
 
 
-class DormancyAnswers:
+class DormancyAnswers(ChannelAdapter):
     def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        clock: Clock,
-        config: ChannelConfig,
-        dormancy: DormancyRound,
+        self, wiring: SlackWiring, config: ChannelConfig, *, dormancy: DormancyRound
     ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._clock = clock
-        self._config = config
+        super().__init__(wiring, config)
         self._round = dormancy
 
     def show_answer(

@@ -1,5 +1,6 @@
-"""What every channel adapter shares: the workspace's channel settings, pacing for Slack's
-rate tiers, and a DM that a refusal does not turn into a failure."""
+"""What every channel adapter shares: its base (the wiring and the workspace's channel
+settings), pacing for Slack's rate tiers, and a DM that a refusal does not turn into a
+failure."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.i18n import Language
 from bot.settings import Settings
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,15 @@ class ChannelConfig:
 
     def today(self, clock: Clock) -> date:
         return clock.now().astimezone(self.zone).date()
+
+
+class ChannelAdapter(SlackAdapter):
+    """A channel adapter: the wiring's pieces and the channel settings, read once by
+    ChannelsSlack.build."""
+
+    def __init__(self, wiring: SlackWiring, config: ChannelConfig) -> None:
+        super().__init__(wiring)
+        self._config = config
 
 
 class Pacer:

@@ -7,27 +7,21 @@ unanswered and agreed ones for the secretariat, and report facilitators who left
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.channels import DormantItem
-from bot.i18n import Language
 from bot.services.activity import slack_ts_to_datetime
 from bot.services.channels import dormancy
 from bot.services.channels.facilitation import GONE_MEMBER_STATUSES, facilitators_of
 from bot.slack.channels.base import (
     TIER3_PACE_SECONDS,
     TIER4_PACE_SECONDS,
-    ChannelConfig,
+    ChannelAdapter,
     Pacer,
     send_dm,
 )
@@ -50,24 +44,7 @@ class _Run:
     users_pacer: Pacer | None = None
 
 
-class DormancyRound:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        clock: Clock,
-        config: ChannelConfig,
-        language_of: Callable[[str], Language],
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._clock = clock
-        self._config = config
-        self._language_of = language_of
-        self._sleep = sleep
-
+class DormancyRound(ChannelAdapter):
     def item(self, review_id: int, gone: list[str] | None = None) -> DormantItem:
         with self._session_factory() as session:
             if gone is None:
@@ -91,7 +68,7 @@ class DormancyRound:
         """The weekly round: ask about quiet or finished channels, remind once, then list the
         unanswered and agreed ones for the secretariat to archive."""
         now, today = self._clock.now(), self._config.today(self._clock)
-        run = _Run(users_pacer=Pacer(users_pace_seconds, sleep=self._sleep))
+        run = _Run(users_pacer=Pacer(users_pace_seconds))
         threshold = now - timedelta(days=self._config.dormant_days)
         with self._session_factory() as session:
             protected = dormancy.protected_channel_ids(session, self._config.kyoso_channels)
@@ -102,7 +79,7 @@ class DormancyRound:
                 dormant_days=self._config.dormant_days,
                 protected=protected,
             )
-        pacer = Pacer(history_pace_seconds, sleep=self._sleep)
+        pacer = Pacer(history_pace_seconds)
         for candidate in candidates[:limit]:
             channel, reason = candidate.channel, candidate.reason
             if reason == "unknown":
@@ -199,7 +176,7 @@ class DormancyRound:
             run.counts["facilitators_left"] += len(gone)
         sent = 0
         for user_id in active:
-            language = self._language_of(user_id)
+            language = self._locales.for_user(user_id)
             blocks = views.dormancy_ask_blocks(
                 item, language, reminder=reminder, to_secretariat=False
             )

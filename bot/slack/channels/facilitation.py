@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.channels import PURPOSE_MAX, ChannelUpdate
 from bot.i18n import Language, t
 from bot.services.channels import facilitation
-from bot.slack.channels.base import ChannelConfig
+from bot.slack.channels.base import ChannelAdapter
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 from bot.views.channels import facilitation as views
 from bot.views.channels.common import channel_link
@@ -21,20 +17,7 @@ from bot.views.channels.metadata import PointModalMetadata
 log = logging.getLogger(__name__)
 
 
-class FacilitatorTools:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        clock: Clock,
-        config: ChannelConfig,
-    ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._clock = clock
-        self._config = config
-
+class FacilitatorTools(ChannelAdapter):
     def publish_purpose(self, update: ChannelUpdate, *, actor: str, language: Language) -> None:
         """An edited purpose goes to Slack too; the editor hears if Slack refused it."""
         if not update.purpose_changed:

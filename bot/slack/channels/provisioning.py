@@ -17,15 +17,13 @@ import threading
 from collections import Counter
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.channels import PURPOSE_MAX, ProvisionResult, SlackChannel, Step
 from bot.services.channels import provisioning, requests
-from bot.slack.channels.base import ChannelConfig
+from bot.slack.channels.base import ChannelAdapter, ChannelConfig
 from bot.slack.channels.review import RequestReview
+from bot.slack.wiring import SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 from bot.views.blocks import to_dicts
 from bot.views.channels import provisioning as views
@@ -47,20 +45,11 @@ _UNINVITABLE = frozenset(
 )
 
 
-class Provisioner:
+class Provisioner(ChannelAdapter):
     def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        clock: Clock,
-        config: ChannelConfig,
-        review: RequestReview,
+        self, wiring: SlackWiring, config: ChannelConfig, *, review: RequestReview
     ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._clock = clock
-        self._config = config
+        super().__init__(wiring, config)
         self._review = review
         self._bot_user: str | None = None
         self._lock = threading.Lock()

@@ -7,18 +7,12 @@ retry handlers honour `Retry-After` should Slack still answer 429."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.channels import SlackChannel
 from bot.services.channels import registry
-from bot.slack.channels.base import TIER2_PACE_SECONDS, Pacer
+from bot.slack.channels.base import TIER2_PACE_SECONDS, ChannelAdapter, Pacer
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 
 log = logging.getLogger(__name__)
@@ -26,20 +20,7 @@ log = logging.getLogger(__name__)
 SYNC_PAGE_SIZE = 200
 
 
-class RegistrySync:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        clock: Clock,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._clock = clock
-        self._sleep = sleep
-
+class RegistrySync(ChannelAdapter):
     def channel_info(self, slack_channel_id: str) -> SlackChannel | None:
         try:
             data = self._client.conversations_info(channel=slack_channel_id)["channel"]
@@ -59,7 +40,7 @@ class RegistrySync:
         self, *, page_size: int = SYNC_PAGE_SIZE, pace_seconds: float = TIER2_PACE_SECONDS
     ) -> dict[str, Any]:
         """Every public channel, archived ones included, page by page with Slack's cursor."""
-        pacer = Pacer(pace_seconds, sleep=self._sleep)
+        pacer = Pacer(pace_seconds)
         seen: set[str] = set()
         changes: Counter[str] = Counter()
         pages = 0

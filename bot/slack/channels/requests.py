@@ -4,14 +4,12 @@ channels they could join instead (not repeated when the same form is sent again)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-
-from slack_sdk import WebClient
 
 from bot.domain.channels import Similar, Submitted
 from bot.i18n import Language, t
 from bot.services.channels.requests import SimilarNotices
-from bot.slack.channels.base import send_dm
+from bot.slack.channels.base import ChannelAdapter, ChannelConfig, send_dm
+from bot.slack.wiring import SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 from bot.text import escape_mrkdwn
 from bot.views.blocks import to_dicts
@@ -20,16 +18,15 @@ from bot.views.channels import requests as request_views
 log = logging.getLogger(__name__)
 
 
-class RequestReceipts:
+class RequestReceipts(ChannelAdapter):
     def __init__(
         self,
+        wiring: SlackWiring,
+        config: ChannelConfig,
         *,
-        client: WebClient,
-        language_of: Callable[[str], Language],
         notices: SimilarNotices | None = None,
     ) -> None:
-        self._client = client
-        self._language_of = language_of
+        super().__init__(wiring, config)
         self._notices = notices or SimilarNotices()
 
     def confirm(self, user_id: str, submitted: Submitted, language: Language) -> None:
@@ -47,6 +44,6 @@ class RequestReceipts:
         """Links to the similar channels, beside the modal's error, so the member can join."""
         if not self._notices.due(user_id, similar):
             return False
-        language = self._language_of(user_id)
+        language = self._locales.for_user(user_id)
         blocks = to_dicts(request_views.similar_blocks(similar, language))
         return send_dm(self._client, user_id, blocks, blocks[0]["text"]["text"])

@@ -4,15 +4,11 @@ as the request moves) and the requester's DMs about the decisions."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from slack_sdk import WebClient
-
-from bot.db import SessionFactory
-from bot.i18n import Language
 from bot.review_post import Placement, Rendered, ReviewPost
 from bot.services.channels import requests, review
-from bot.slack.channels.base import ChannelConfig, send_dm
+from bot.slack.channels.base import ChannelAdapter, ChannelConfig, send_dm
+from bot.slack.wiring import SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, error_code
 from bot.views.blocks import to_dicts
 from bot.views.channels import requests as request_views
@@ -21,32 +17,17 @@ from models import ChannelRequest
 
 log = logging.getLogger(__name__)
 
+_PLACEMENT = Placement(
+    key=ChannelRequest.public_id,
+    channel=ChannelRequest.review_channel_id,
+    ts=ChannelRequest.review_message_ts,
+)
 
-class RequestReview:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        config: ChannelConfig,
-        language_of: Callable[[str], Language],
-    ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._config = config
-        self._language_of = language_of
-        self._post = ReviewPost(
-            client=client,
-            session_factory=session_factory,
-            channel=config.review_channel,
-            placement=Placement(
-                key=ChannelRequest.public_id,
-                channel=ChannelRequest.review_channel_id,
-                ts=ChannelRequest.review_message_ts,
-            ),
-            render=self._render,
-            what="channel request",
-        )
+
+class RequestReview(ChannelAdapter):
+    def __init__(self, wiring: SlackWiring, config: ChannelConfig) -> None:
+        super().__init__(wiring, config)
+        self._post = ReviewPost(wiring, _PLACEMENT, render=self._render, what="channel request")
 
     def _render(self, public_id: str) -> Rendered:
         language = self._config.language
@@ -79,14 +60,7 @@ class RequestReview:
         """Requests that never reached the review channel (Slack was down, or no channel)."""
         with self._session_factory() as session:
             waiting = review.unposted_requests(session)
-        posted = failed = 0
-        for public_id in waiting:
-            try:
-                posted += self.post(public_id)
-            except SLACK_CALL_ERRORS as exc:
-                failed += 1
-                log.warning("channel request %s still not posted: %s", public_id, error_code(exc))
-        return {"posted": posted, "failed": failed}
+        return self._post.post_waiting(waiting)
 
     def decided(self, public_id: str, status: str) -> None:
         """approved | returned | rejected: the requester is told, the message shows it."""
@@ -97,7 +71,7 @@ class RequestReview:
         """approved | returned | rejected | provisioned, in the requester's language."""
         with self._session_factory() as session:
             request = requests.get_request(session, public_id)
-        language = self._language_of(request.requester_id)
+        language = self._locales.for_user(request.requester_id)
         blocks = request_views.decision_dm_blocks(
             kind,
             public_id=public_id,

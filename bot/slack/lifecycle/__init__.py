@@ -26,25 +26,9 @@ class LifecycleSlack:
     def build(cls, wiring: SlackWiring) -> LifecycleSlack:
         return cls(
             policy=Policy.from_settings(wiring.settings),
-            contacts=ContactSenders(
-                session_factory=wiring.session_factory,
-                clock=wiring.clock,
-                client=wiring.client,
-                settings=wiring.settings,
-                locales=wiring.locales,
-            ),
-            directory=SlackDirectory(
-                session_factory=wiring.session_factory,
-                clock=wiring.clock,
-                client=wiring.client,
-                admin_client=wiring.admin_client,
-            ),
-            deactivators=Deactivators(
-                bot_client=wiring.client,
-                admin_client=wiring.admin_client,
-                admin_token=wiring.admin_token,
-                scim_url=wiring.settings.slack_scim_url,
-            ),
+            contacts=ContactSenders(wiring),
+            directory=SlackDirectory(wiring),
+            deactivators=Deactivators(wiring),
             messages=LifecycleMessages(
                 client=wiring.client,
                 review_channel=wiring.settings.review_channel,

@@ -38,18 +38,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.i18n import Language, as_language, t
-from bot.locale import LocaleResolver
 from bot.services.lifecycle import contacts
 from bot.services.lifecycle.contacts import Contact
 from bot.services.lifecycle.policy import THANKS, Policy, in_contact_hours
-from bot.settings import Settings
 from bot.slack.lifecycle.pacing import Progress, TokenBucket
 from bot.slack.sent_dms import bot_dm_carries
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import (
     SLACK_CALL_ERRORS,
     SlackFailure,
@@ -113,23 +108,11 @@ class ContactRun:
         return bool(self.dms or self.thanks or self.emails or self.failed or self.deferred)
 
 
+@dataclass(frozen=True)
 class ContactSenders:
     """Held by the gateway: a fresh sender per run (its bucket, budget and progress)."""
 
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        clock: Clock,
-        client: WebClient,
-        settings: Settings,
-        locales: LocaleResolver,
-    ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-        self._client = client
-        self._settings = settings
-        self._locales = locales
+    wiring: SlackWiring
 
     def start(
         self,
@@ -141,15 +124,10 @@ class ContactSenders:
         sleep: Callable[[float], None] = time.sleep,
         after_post: Callable[[Contact], None] | None = None,
     ) -> ContactSender:
-        settings = self._settings
+        per_minute = self.wiring.settings.contacts_per_minute
         return ContactSender(
-            session_factory=self._session_factory,
-            clock=self._clock,
-            client=self._client,
-            locales=self._locales,
-            settings=settings,
-            bucket=bucket
-            or TokenBucket(settings.contacts_per_minute, monotonic=monotonic, sleep=sleep),
+            self.wiring,
+            bucket=bucket or TokenBucket(per_minute, monotonic=monotonic, sleep=sleep),
             time_budget=time_budget,
             monotonic=monotonic,
             progress=progress,
@@ -171,27 +149,21 @@ class _RateLimited(Exception):
         self.seconds = seconds
 
 
-class ContactSender:
+class ContactSender(SlackAdapter):
     """One run; build it with `ContactSenders.start`."""
 
     def __init__(
         self,
+        wiring: SlackWiring,
         *,
-        session_factory: SessionFactory,
-        clock: Clock,
-        client: WebClient,
-        locales: LocaleResolver,
-        settings: Settings,
         bucket: TokenBucket,
         time_budget: float,
         monotonic: Callable[[], float],
         progress: Progress | None,
         after_post: Callable[[Contact], None] | None,
     ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-        self._client = client
-        self._locales = locales
+        super().__init__(wiring)
+        settings = wiring.settings
         self._zone = settings.zone
         self._default_language = settings.default_locale
         self._policy = Policy.from_settings(settings)

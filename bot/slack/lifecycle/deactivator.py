@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.scim import SCIMClient
 
 from bot.domain.lifecycle import EndReason
 from bot.services.lifecycle.deactivation import Deactivation
+from bot.slack.wiring import SlackWiring
 from bot.slack_errors import error_code
 
 # The admin token cannot use the admin API at all: stop asking for the rest of the batch.
@@ -19,27 +19,25 @@ _NO_ADMIN_API = ("not_allowed_token_type", "missing_scope", "not_an_enterprise")
 
 @dataclass(frozen=True)
 class Deactivators:
-    """Held by the gateway: the powers at hand, and a fresh deactivator per approved batch."""
+    """Held by the gateway: a fresh deactivator per approved batch, with the powers at hand."""
 
-    bot_client: WebClient
-    admin_client: WebClient | None
-    admin_token: str | None
-    scim_url: str
+    wiring: SlackWiring
 
     def start(self) -> Deactivator:
-        return Deactivator(self)
+        return Deactivator(self.wiring)
 
 
 class Deactivator:
     """Deactivates with the best power the admin token has; remembers which powers failed so
     a batch does not ask again for each member."""
 
-    def __init__(self, powers: Deactivators) -> None:
-        self._bot = powers.bot_client
-        self._admin = powers.admin_client
-        token = powers.admin_token
-        self._scim = SCIMClient(token=token, base_url=powers.scim_url) if token else None
-        self._admin_api = powers.admin_client is not None
+    def __init__(self, wiring: SlackWiring) -> None:
+        self._bot = wiring.client
+        self._admin = wiring.admin_client
+        token = wiring.admin_token
+        scim_url = wiring.settings.slack_scim_url
+        self._scim = SCIMClient(token=token, base_url=scim_url) if token else None
+        self._admin_api = wiring.admin_client is not None
         self._team_id: str | None = None
 
     def deactivate(self, slack_user_id: str) -> Deactivation:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.services.lifecycle import directory
 from bot.services.lifecycle.directory import AccessLogImport, UsersSync
 from bot.slack.lifecycle.pacing import Progress, TokenBucket, bulk_per_minute, pages
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import error_code
 
 log = logging.getLogger(__name__)
@@ -28,19 +26,10 @@ USERS_PAGE = 200  # Slack's maximum for users.list
 ACCESS_LOGS_PAGE = 1000  # team.accessLogs' maximum
 
 
-class SlackDirectory:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        clock: Clock,
-        client: WebClient,
-        admin_client: WebClient | None,
-    ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-        self._client = client
-        self._admin = admin_client
+class SlackDirectory(SlackAdapter):
+    def __init__(self, wiring: SlackWiring) -> None:
+        super().__init__(wiring)
+        self._admin = wiring.admin_client
 
     def sync_users(
         self, *, bucket: TokenBucket | None = None, progress: Progress | None = None

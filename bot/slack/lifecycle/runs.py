@@ -10,7 +10,7 @@ None): Slack only adds their summary line."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.db import SessionFactory
@@ -29,10 +29,23 @@ log = logging.getLogger(__name__)
 JobResult = dict[str, Any]
 
 
+class _Summarised(Protocol):
+    def summary(self, language: Language) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
 def _tell(messages: LifecycleMessages | None, text: str) -> None:
     log.info("%s", text)
     if messages is not None:
         messages.post_summary(text)
+
+
+def _reported(slack: LifecycleSlack, result: _Summarised, *, changed: bool) -> JobResult:
+    """What a run with Slack did; its summary line told too when it changed something."""
+    if changed:
+        _tell(slack.messages, result.summary(slack.messages.language))
+    return result.as_dict()
 
 
 def sweep(
@@ -73,27 +86,21 @@ def send_contacts(
     bucket: TokenBucket | None = None,
 ) -> JobResult:
     run = slack.contacts.start(time_budget=time_budget, progress=progress, bucket=bucket).run()
-    if run.changed:
-        _tell(slack.messages, run.summary(slack.messages.language))
-    return run.as_dict()
+    return _reported(slack, run, changed=run.changed)
 
 
 def sync_users(
     slack: LifecycleSlack, *, progress: Progress | None = None, bucket: TokenBucket | None = None
 ) -> JobResult:
     result = slack.directory.sync_users(bucket=bucket, progress=progress)
-    if result.changed:
-        _tell(slack.messages, result.summary(slack.messages.language))
-    return result.as_dict()
+    return _reported(slack, result, changed=result.changed)
 
 
 def import_logins(
     slack: LifecycleSlack, *, progress: Progress | None = None, bucket: TokenBucket | None = None
 ) -> JobResult:
     result = slack.directory.import_access_logs(bucket=bucket, progress=progress)
-    if result.updated:
-        _tell(slack.messages, result.summary(slack.messages.language))
-    return result.as_dict()
+    return _reported(slack, result, changed=bool(result.updated))
 
 
 def weekly_summary(slack: LifecycleSlack, *, session_factory: SessionFactory) -> JobResult:

@@ -21,32 +21,9 @@ class ModerationSlack:
     @classmethod
     def build(cls, wiring: SlackWiring) -> ModerationSlack:
         permalinks = Permalinks(wiring.client)
-        alerts = CaseAlerts(
-            session_factory=wiring.session_factory,
-            client=wiring.client,
-            review_channel=wiring.settings.review_channel,
-            language=wiring.settings.default_locale,
-            permalinks=permalinks,
-        )
+        alerts = CaseAlerts(wiring, permalinks=permalinks)
         return cls(
             alerts=alerts,
-            effects=CaseEffects(
-                session_factory=wiring.session_factory,
-                clock=wiring.clock,
-                client=wiring.client,
-                admin_client=wiring.admin_client,
-                admin_token=wiring.admin_token,
-                scim_url=wiring.settings.slack_scim_url,
-                locales=wiring.locales,
-                permalinks=permalinks,
-                alerts=alerts,
-            ),
-            detectors=Detectors(
-                session_factory=wiring.session_factory,
-                clock=wiring.clock,
-                client=wiring.client,
-                locales=wiring.locales,
-                review_channel=wiring.settings.review_channel,
-                alerts=alerts,
-            ),
+            effects=CaseEffects(wiring, permalinks=permalinks, alerts=alerts),
+            detectors=Detectors(wiring, alerts=alerts),
         )

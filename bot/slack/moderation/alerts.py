@@ -7,16 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from slack_sdk import WebClient
-
-from bot.db import SessionFactory
 from bot.domain.moderation import CasesPage
-from bot.i18n import Language
 from bot.review_post import Placement, Rendered, ReviewPost
 from bot.services.moderation import reading
 from bot.services.moderation.cases import Opened
 from bot.services.moderation.listing import AlertRef
 from bot.slack.moderation.calls import Permalinks, best_effort
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.views.blocks import to_dicts
 from bot.views.moderation.alerts import alert_blocks, alert_text, follow_up_text
 from models import ModerationCase
@@ -28,30 +25,13 @@ _PLACEMENT = Placement(
 )
 
 
-class CaseAlerts:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        client: WebClient,
-        review_channel: str | None,
-        language: Language,
-        permalinks: Permalinks,
-    ) -> None:
-        self._session_factory = session_factory
-        self._client = client
-        self._channel = review_channel
-        self._language = language
+class CaseAlerts(SlackAdapter):
+    def __init__(self, wiring: SlackWiring, *, permalinks: Permalinks) -> None:
+        super().__init__(wiring)
+        self._channel = wiring.settings.review_channel
+        self._language = wiring.settings.default_locale
         self._permalinks = permalinks
-        self._post = ReviewPost(
-            client=client,
-            session_factory=session_factory,
-            channel=review_channel,
-            placement=_PLACEMENT,
-            render=self._render,
-            what="case",
-            unfurl=False,
-        )
+        self._post = ReviewPost(wiring, _PLACEMENT, render=self._render, what="case", unfurl=False)
 
     def _render(self, public_id: str) -> Rendered:
         with self._session_factory() as session:

@@ -9,16 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_sdk import WebClient
-
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.moderation import DetectorWarning
-from bot.locale import LocaleResolver
 from bot.services.moderation import detection
 from bot.services.moderation.detection import Seen
 from bot.slack.moderation.alerts import CaseAlerts
 from bot.slack.moderation.calls import best_effort
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, classify, error_code
 from bot.views.blocks import to_dicts
 from bot.views.moderation.messages import warning_blocks, warning_text
@@ -26,22 +22,10 @@ from bot.views.moderation.messages import warning_blocks, warning_text
 log = logging.getLogger(__name__)
 
 
-class Detectors:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        clock: Clock,
-        client: WebClient,
-        locales: LocaleResolver,
-        review_channel: str | None,
-        alerts: CaseAlerts,
-    ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-        self._client = client
-        self._locales = locales
-        self._review_channel = review_channel
+class Detectors(SlackAdapter):
+    def __init__(self, wiring: SlackWiring, *, alerts: CaseAlerts) -> None:
+        super().__init__(wiring)
+        self._review_channel = wiring.settings.review_channel
         self._alerts = alerts
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -14,19 +14,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.scim import SCIMClient
 
-from bot.clock import Clock
-from bot.db import SessionFactory
 from bot.domain.moderation import CaseAction, EffectResult, Outcome
-from bot.locale import LocaleResolver
 from bot.services.moderation import decisions
 from bot.services.moderation.decisions import Decided
 from bot.slack.moderation.alerts import CaseAlerts
 from bot.slack.moderation.calls import UNDELIVERED, Permalinks, best_effort
+from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import error_code
 from bot.views.blocks import to_dicts
 from bot.views.moderation.messages import author_dm_blocks, author_dm_text
@@ -34,27 +31,12 @@ from bot.views.moderation.messages import author_dm_blocks, author_dm_text
 log = logging.getLogger(__name__)
 
 
-class CaseEffects:
-    def __init__(
-        self,
-        *,
-        session_factory: SessionFactory,
-        clock: Clock,
-        client: WebClient,
-        admin_client: WebClient | None,
-        admin_token: str | None,
-        scim_url: str,
-        locales: LocaleResolver,
-        permalinks: Permalinks,
-        alerts: CaseAlerts,
-    ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-        self._client = client
-        self._admin = admin_client
-        self._admin_token = admin_token
-        self._scim_url = scim_url
-        self._locales = locales
+class CaseEffects(SlackAdapter):
+    def __init__(self, wiring: SlackWiring, *, permalinks: Permalinks, alerts: CaseAlerts) -> None:
+        super().__init__(wiring)
+        self._admin = wiring.admin_client
+        self._admin_token = wiring.admin_token
+        self._scim_url = wiring.settings.slack_scim_url
         self._permalinks = permalinks
         self._alerts = alerts
 

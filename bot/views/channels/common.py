@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, Option, SectionBlock
+from slack_sdk.models.blocks import (
+    DatePickerElement,
+    InputBlock,
+    InputInteractiveElement,
+    Option,
+    PlainTextInputElement,
+    UserMultiSelectElement,
+)
 
+from bot import ids
+from bot.domain.channels import MAX_FACILITATORS, PURPOSE_MAX
 from bot.i18n import Language, t
-from bot.text import escape_mrkdwn
+from bot.views.blocks import SECTION_TEXT_MAX
 from models import ChannelCategory
 
-SECTION_TEXT_MAX = 3000
 MESSAGE_BLOCKS_MAX = 50
 OPTION_TEXT_MAX = 75
 PURPOSE_SHOWN = 80  # characters of a purpose in a list line
-
-
-def md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:SECTION_TEXT_MAX])
-
-
-def section(text: str, **kwargs: Any) -> SectionBlock:
-    return SectionBlock(text=md(text), **kwargs)
-
-
-def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[md(text)])
 
 
 def chunks(lines: Sequence[str], limit: int = SECTION_TEXT_MAX - 100) -> list[str]:
@@ -44,10 +40,6 @@ def chunks(lines: Sequence[str], limit: int = SECTION_TEXT_MAX - 100) -> list[st
     if current:
         out.append("\n".join(current))
     return out
-
-
-def mention(user_id: str) -> str:
-    return f"<@{user_id}>" if user_id[:1] in ("U", "W") else escape_mrkdwn(user_id)
 
 
 def channel_link(slack_channel_id: str) -> str:
@@ -69,4 +61,50 @@ def option(value: str, text: str, description: str | None = None) -> Option:
         value=value,
         text=short(text, OPTION_TEXT_MAX),
         description=short(description, OPTION_TEXT_MAX) if description else None,
+    )
+
+
+# --- the fields the request modal and the edit modal share ----------------------------------------
+
+
+def form_field(
+    block_id: str,
+    key: str,
+    element: InputInteractiveElement,
+    language: Language,
+    *,
+    hint: bool = False,
+    optional: bool | None = None,
+) -> InputBlock:
+    """One field of a channel form, labelled (and hinted) by `channels.form.<key>`."""
+    return InputBlock(
+        block_id=block_id,
+        label=t(f"channels.form.{key}", language),
+        hint=t(f"channels.form.{key}_hint", language) if hint else None,
+        optional=optional,
+        element=element,
+    )
+
+
+def purpose_input(purpose: str | None) -> PlainTextInputElement:
+    return PlainTextInputElement(
+        action_id=ids.CHANNEL_INPUT,
+        multiline=True,
+        max_length=PURPOSE_MAX,
+        initial_value=purpose or None,
+    )
+
+
+def facilitators_input(facilitators: Sequence[str]) -> UserMultiSelectElement:
+    return UserMultiSelectElement(
+        action_id=ids.CHANNEL_INPUT,
+        initial_users=list(facilitators) or None,
+        max_selected_items=MAX_FACILITATORS,
+    )
+
+
+def end_date_input(end_date: date | None) -> DatePickerElement:
+    return DatePickerElement(
+        action_id=ids.CHANNEL_INPUT,
+        initial_date=end_date.isoformat() if end_date else None,
     )

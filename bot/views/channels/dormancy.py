@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject
+from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject
 
 from bot import ids
 from bot.domain.channels import DormantItem
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.channels.common import (
-    MESSAGE_BLOCKS_MAX,
-    channel_link,
-    chunks,
-    context,
-    mention,
-    section,
-)
+from bot.views.blocks import Choice, context, decision_row, mention, section
+from bot.views.channels.common import MESSAGE_BLOCKS_MAX, channel_link, chunks
 
 DORMANCY_LIST_MAX = 40  # archive buttons per message (each a section): well inside 50 blocks
 
@@ -35,6 +29,16 @@ def _dormant_reason(item: DormantItem, language: Language) -> str:
             at=slack_date(item.last_activity_at),
         )
     return t("channels.dormant.reason.never", language, days=str(item.dormant_days))
+
+
+def _outcome_text(item: DormantItem, language: Language) -> str:
+    """Who answered the round, how and when."""
+    return t(
+        f"channels.dormant.outcome.{item.outcome}",
+        language,
+        actor=mention(item.decided_by or "system"),
+        at=slack_date(item.decided_at) if item.decided_at else "",
+    )
 
 
 def dormancy_ask_blocks(
@@ -54,20 +58,12 @@ def dormancy_ask_blocks(
         gone = " ".join(mention(u) for u in item.gone_facilitators)
         blocks.append(context(t("channels.dormant.gone", language, people=gone)))
     blocks.append(
-        ActionsBlock(
+        decision_row(
             block_id=ids.DORMANCY_BLOCK,
-            elements=[
-                ButtonElement(
-                    text=t("channels.button.keep", language),
-                    action_id=ids.DORMANCY_KEEP,
-                    value=str(item.review_id),
-                    style="primary",
-                ),
-                ButtonElement(
-                    text=t("channels.button.archive_agree", language),
-                    action_id=ids.DORMANCY_ARCHIVE,
-                    value=str(item.review_id),
-                ),
+            value=str(item.review_id),
+            choices=[
+                Choice(t("channels.button.keep", language), ids.DORMANCY_KEEP, "primary"),
+                Choice(t("channels.button.archive_agree", language), ids.DORMANCY_ARCHIVE),
             ],
         )
     )
@@ -87,14 +83,7 @@ def dormancy_answered_blocks(item: DormantItem, language: Language) -> list[Bloc
             + "\n"
             + _dormant_reason(item, language)
         ),
-        context(
-            t(
-                f"channels.dormant.outcome.{item.outcome}",
-                language,
-                actor=mention(item.decided_by or "system"),
-                at=slack_date(item.decided_at) if item.decided_at else "",
-            )
-        ),
+        context(_outcome_text(item, language)),
     ]
 
 
@@ -139,12 +128,7 @@ def dormancy_list_blocks(items: Sequence[DormantItem], language: Language) -> li
                 )
             )
         else:
-            outcome = t(
-                f"channels.dormant.outcome.{item.outcome}",
-                language,
-                actor=mention(item.decided_by or "system"),
-                at=slack_date(item.decided_at) if item.decided_at else "",
-            )
+            outcome = _outcome_text(item, language)
             blocks.append(
                 section(f"{head}\n{outcome}", block_id=f"{ids.DORMANCY_BLOCK}_{item.review_id}")
             )

@@ -8,25 +8,26 @@ from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    DatePickerElement,
     ExternalDataSelectElement,
     InputBlock,
     PlainTextInputElement,
-    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.domain.channels import MAX_FACILITATORS, PURPOSE_MAX, Listed
+from bot.domain.channels import Listed
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
+from bot.views.blocks import mention, section
 from bot.views.channels.common import (
     OPTION_TEXT_MAX,
     channel_link,
+    end_date_input,
+    facilitators_input,
+    form_field,
     kind_label,
-    mention,
     option,
-    section,
+    purpose_input,
     short,
 )
 from bot.views.channels.metadata import EditModalMetadata, PointModalMetadata
@@ -57,34 +58,20 @@ def edit_modal(
         close=tr("cancel"),
         blocks=[
             section(tr("intro", name=escape_mrkdwn(name))),
-            InputBlock(
-                block_id=ids.CHANNEL_PURPOSE_BLOCK,
-                label=t("channels.form.purpose", language),
-                element=PlainTextInputElement(
-                    action_id=ids.CHANNEL_INPUT,
-                    multiline=True,
-                    max_length=PURPOSE_MAX,
-                    initial_value=purpose or None,
-                ),
-            ),
-            InputBlock(
-                block_id=ids.CHANNEL_FACILITATORS_BLOCK,
-                label=t("channels.form.facilitators", language),
+            form_field(ids.CHANNEL_PURPOSE_BLOCK, "purpose", purpose_input(purpose), language),
+            form_field(
+                ids.CHANNEL_FACILITATORS_BLOCK,
+                "facilitators",
+                facilitators_input(facilitators),
+                language,
                 optional=True,
-                element=UserMultiSelectElement(
-                    action_id=ids.CHANNEL_INPUT,
-                    initial_users=list(facilitators) or None,
-                    max_selected_items=MAX_FACILITATORS,
-                ),
             ),
-            InputBlock(
-                block_id=ids.CHANNEL_END_DATE_BLOCK,
-                label=t("channels.form.end_date", language),
+            form_field(
+                ids.CHANNEL_END_DATE_BLOCK,
+                "end_date",
+                end_date_input(end_date),
+                language,
                 optional=True,
-                element=DatePickerElement(
-                    action_id=ids.CHANNEL_INPUT,
-                    initial_date=end_date.isoformat() if end_date else None,
-                ),
             ),
         ],
     )

@@ -9,15 +9,13 @@ from bot import ids
 from bot.domain.channels import KIND_ORDER, LIST_PAGE_SIZE, ListingPage
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.blocks import ModalMetadata
+from bot.views.blocks import ModalMetadata, context, section
 from bot.views.channels.common import (
     MESSAGE_BLOCKS_MAX,
     PURPOSE_SHOWN,
     channel_link,
     chunks,
-    context,
     kind_label,
-    section,
     short,
 )
 

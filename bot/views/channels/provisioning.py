@@ -10,7 +10,8 @@ from slack_sdk.models.blocks import Block
 from bot.domain.channels import PURPOSE_MAX
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.channels.common import channel_link, context, kind_label, mention, section, short
+from bot.views.blocks import context, mention, section
+from bot.views.channels.common import channel_link, kind_label, short
 from models import ChannelCategory
 
 # --- the new channel's first message and its announcement ----------------------------------------

@@ -6,25 +6,31 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     CheckboxesElement,
-    DatePickerElement,
-    InputBlock,
+    Option,
     PlainTextInputElement,
     RadioButtonsElement,
     StaticSelectElement,
-    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
 from bot.channel_names import PREFIXES, max_suffix_length
-from bot.domain.channels import MAX_FACILITATORS, PURPOSE_MAX, RequestDraft, Similar
+from bot.domain.channels import RequestDraft, Similar
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.channels.common import channel_link, chunks, context, kind_label, option, section
+from bot.views.blocks import Choice, context, decision_row, section
+from bot.views.channels.common import (
+    channel_link,
+    chunks,
+    end_date_input,
+    facilitators_input,
+    form_field,
+    kind_label,
+    option,
+    purpose_input,
+)
 from bot.views.channels.metadata import RequestModalMetadata
 
 
@@ -58,100 +64,95 @@ def request_modal(
     )
     prefecture_options = [option(p, p) for p in prefectures][:100]
     prefecture_initial = next((o for o in prefecture_options if o.value == draft.prefecture), None)
+
+    def select(key: str, options: list[Option], initial: Option | None) -> StaticSelectElement:
+        return StaticSelectElement(
+            action_id=ids.CHANNEL_INPUT,
+            placeholder=tr(f"{key}_placeholder"),
+            options=options,
+            initial_option=initial,
+        )
+
     blocks: list[Block] = [
         section(tr("intro")),
-        InputBlock(
-            block_id=ids.CHANNEL_KIND_BLOCK,
-            label=tr("kind"),
-            element=RadioButtonsElement(
+        form_field(
+            ids.CHANNEL_KIND_BLOCK,
+            "kind",
+            RadioButtonsElement(
                 action_id=ids.CHANNEL_INPUT, options=kinds, initial_option=kind_initial
             ),
+            language,
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_NAME_BLOCK,
-            label=tr("name"),
-            hint=tr("name_hint"),
-            element=PlainTextInputElement(
+        form_field(
+            ids.CHANNEL_NAME_BLOCK,
+            "name",
+            PlainTextInputElement(
                 action_id=ids.CHANNEL_INPUT,
                 initial_value=draft.suffix or None,
                 placeholder=tr("name_placeholder"),
                 max_length=max(max_suffix_length(k) for k in PREFIXES) + 12,
             ),
+            language,
+            hint=True,
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_PURPOSE_BLOCK,
-            label=tr("purpose"),
-            hint=tr("purpose_hint"),
-            element=PlainTextInputElement(
-                action_id=ids.CHANNEL_INPUT,
-                multiline=True,
-                max_length=PURPOSE_MAX,
-                initial_value=draft.purpose or None,
-            ),
+        form_field(
+            ids.CHANNEL_PURPOSE_BLOCK,
+            "purpose",
+            purpose_input(draft.purpose),
+            language,
+            hint=True,
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_ORGANISATION_BLOCK,
-            label=tr("organisation"),
-            hint=tr("organisation_hint"),
+        form_field(
+            ids.CHANNEL_ORGANISATION_BLOCK,
+            "organisation",
+            select("organisation", organisation_options, organisation_initial),
+            language,
+            hint=True,
             optional=True,
-            element=StaticSelectElement(
-                action_id=ids.CHANNEL_INPUT,
-                placeholder=tr("organisation_placeholder"),
-                options=organisation_options,
-                initial_option=organisation_initial,
-            ),
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_FACILITATORS_BLOCK,
-            label=tr("facilitators"),
-            hint=tr("facilitators_hint"),
+        form_field(
+            ids.CHANNEL_FACILITATORS_BLOCK,
+            "facilitators",
+            facilitators_input(draft.facilitator_ids),
+            language,
+            hint=True,
             optional=True,
-            element=UserMultiSelectElement(
-                action_id=ids.CHANNEL_INPUT,
-                initial_users=list(draft.facilitator_ids) or None,
-                max_selected_items=MAX_FACILITATORS,
-            ),
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_PREFECTURE_BLOCK,
-            label=tr("prefecture"),
-            hint=tr("prefecture_hint"),
+        form_field(
+            ids.CHANNEL_PREFECTURE_BLOCK,
+            "prefecture",
+            select("prefecture", prefecture_options, prefecture_initial),
+            language,
+            hint=True,
             optional=True,
-            element=StaticSelectElement(
-                action_id=ids.CHANNEL_INPUT,
-                placeholder=tr("prefecture_placeholder"),
-                options=prefecture_options,
-                initial_option=prefecture_initial,
-            ),
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_REASON_BLOCK,
-            label=tr("reason"),
-            element=PlainTextInputElement(
+        form_field(
+            ids.CHANNEL_REASON_BLOCK,
+            "reason",
+            PlainTextInputElement(
                 action_id=ids.CHANNEL_INPUT,
                 multiline=True,
                 max_length=2000,
                 initial_value=draft.reason or None,
             ),
+            language,
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_END_DATE_BLOCK,
-            label=tr("end_date"),
-            hint=tr("end_date_hint"),
+        form_field(
+            ids.CHANNEL_END_DATE_BLOCK,
+            "end_date",
+            end_date_input(draft.end_date),
+            language,
+            hint=True,
             optional=True,
-            element=DatePickerElement(
-                action_id=ids.CHANNEL_INPUT,
-                initial_date=draft.end_date.isoformat() if draft.end_date else None,
-            ),
         ),
-        InputBlock(
-            block_id=ids.CHANNEL_DISTINCT_BLOCK,
-            label=tr("distinct"),
-            optional=True,
-            element=CheckboxesElement(
-                action_id=ids.CHANNEL_INPUT,
-                options=[option("yes", tr("distinct_option"))],
+        form_field(
+            ids.CHANNEL_DISTINCT_BLOCK,
+            "distinct",
+            CheckboxesElement(
+                action_id=ids.CHANNEL_INPUT, options=[option("yes", tr("distinct_option"))]
             ),
+            language,
+            optional=True,
         ),
     ]
     return View(
@@ -220,18 +221,9 @@ def decision_dm_blocks(
     )
     blocks: list[Block] = [section(text)]
     if kind == "returned":
+        resubmit = Choice(t("channels.button.resubmit", language), ids.CHANNEL_RESUBMIT, "primary")
         blocks.append(
-            ActionsBlock(
-                block_id=ids.CHANNEL_REVIEW_BLOCK,
-                elements=[
-                    ButtonElement(
-                        text=t("channels.button.resubmit", language),
-                        action_id=ids.CHANNEL_RESUBMIT,
-                        value=public_id,
-                        style="primary",
-                    )
-                ],
-            )
+            decision_row(block_id=ids.CHANNEL_REVIEW_BLOCK, value=public_id, choices=[resubmit])
         )
     return blocks
 

@@ -8,31 +8,29 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ConfirmObject,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    PlainTextInputElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.domain.channels import HistoryLine, RequestItem, Step
+from bot.domain.channels import CLEARED_BY_A_PERSON, HistoryLine, RequestItem, Step
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.blocks import Choice, decision_row
-from bot.views.channels.common import (
-    MESSAGE_BLOCKS_MAX,
-    channel_link,
+from bot.views.blocks import (
+    Choice,
+    confirm_dialog,
     context,
-    kind_label,
-    md,
+    decided_text,
+    decision_row,
+    field,
     mention,
+    reason_input_modal,
     section,
 )
+from bot.views.channels.common import MESSAGE_BLOCKS_MAX, channel_link, kind_label
 from bot.views.channels.metadata import DecisionModalMetadata
 from models import ChannelCategory
 
@@ -44,21 +42,21 @@ def _request_fields(item: RequestItem, language: Language) -> list[MarkdownTextO
     dash = "—"
     facilitators = " ".join(mention(u) for u in item.facilitators) or dash
     fields = [
-        md(f"*{label('name')}*\n{escape_mrkdwn(item.name)}"),
-        md(f"*{label('kind')}*\n{kind_label(item.category, language)}"),
-        md(f"*{label('requester')}*\n{mention(item.requester)}"),
-        md(f"*{label('facilitators')}*\n{facilitators}"),
-        md(f"*{label('organisation')}*\n{escape_mrkdwn(item.organisation or dash)}"),
+        field(label("name"), escape_mrkdwn(item.name)),
+        field(label("kind"), kind_label(item.category, language)),
+        field(label("requester"), mention(item.requester)),
+        field(label("facilitators"), facilitators),
+        field(label("organisation"), escape_mrkdwn(item.organisation or dash)),
     ]
     if item.category is ChannelCategory.RE or item.prefecture:
-        fields.append(md(f"*{label('prefecture')}*\n{escape_mrkdwn(item.prefecture or dash)}"))
+        fields.append(field(label("prefecture"), escape_mrkdwn(item.prefecture or dash)))
     fields.append(
-        md(
-            f"*{label('end_date')}*\n"
-            + (item.end_date.strftime("%Y/%m/%d") if item.end_date else label("no_end_date"))
+        field(
+            label("end_date"),
+            item.end_date.strftime("%Y/%m/%d") if item.end_date else label("no_end_date"),
         )
     )
-    fields.append(md(f"*{label('submitted')}*\n{slack_date(item.created_at)}"))
+    fields.append(field(label("submitted"), slack_date(item.created_at)))
     return fields[:10]
 
 
@@ -81,12 +79,12 @@ def review_blocks(
         )
         blocks.append(context(label("similar", channels=names)))
     for line in history:
-        text = t(
+        text = decided_text(
             f"channels.decided.{line.kind}",
             language,
-            actor=mention(line.actor),
-            at=slack_date(line.at),
-            reason=escape_mrkdwn(line.reason or ""),
+            actor=line.actor,
+            at=line.at,
+            reason=line.reason,
         )
         blocks.append(context(text))
     if item.status == "pending":
@@ -110,12 +108,7 @@ def _reject(language: Language) -> Choice:
 
 
 def _decision_buttons(item: RequestItem, language: Language) -> ActionsBlock:
-    confirm = ConfirmObject(
-        title=t("channels.confirm.title", language),
-        text=t("channels.confirm.text", language, name=escape_mrkdwn(item.name[:100])),
-        confirm=t("channels.confirm.yes", language),
-        deny=t("channels.confirm.no", language),
-    )
+    confirm = confirm_dialog("channels.confirm", language, name=escape_mrkdwn(item.name[:100]))
     return decision_row(
         block_id=ids.CHANNEL_REVIEW_BLOCK,
         value=item.public_id,
@@ -157,40 +150,15 @@ def provisioning_blocks(item: RequestItem, language: Language) -> list[Block]:
     if item.failure is not None:
         failed, error = item.failure
         blocks.append(section(failure_text(failed, error, item.name, language)))
+        retry = Choice(t("channels.button.retry", language), ids.CHANNEL_RETRY, "primary")
         blocks.append(
-            ActionsBlock(
-                block_id=ids.CHANNEL_REVIEW_BLOCK,
-                elements=[
-                    ButtonElement(
-                        text=t("channels.button.retry", language),
-                        action_id=ids.CHANNEL_RETRY,
-                        value=item.public_id,
-                        style="primary",
-                    )
-                ],
-            )
+            decision_row(block_id=ids.CHANNEL_REVIEW_BLOCK, value=item.public_id, choices=[retry])
         )
     return blocks
 
 
-# Slack errors with their own explanation; anything else gets the generic one.
-EXPLAINED_ERRORS = frozenset(
-    {
-        "name_taken",
-        "restricted_action",
-        "missing_scope",
-        "not_in_channel",
-        "is_archived",
-        "channel_not_found",
-        "ratelimited",
-        "connection",
-        "invalid_name_specials",
-        "invalid_name_maxlength",
-        "invalid_name_punctuation",
-        "invalid_name_required",
-        "too_long",
-    }
-)
+# Slack errors with their own explanation (a passing one too); anything else gets the generic one.
+EXPLAINED_ERRORS = CLEARED_BY_A_PERSON | {"ratelimited", "connection"}
 
 
 def failure_text(step: str, error: str, name: str, language: Language) -> str:
@@ -218,20 +186,12 @@ def review_text(item: RequestItem, language: Language) -> str:
 
 def decision_modal(*, callback_id: str, public_id: str, language: Language, kind: str) -> View:
     """Asks the secretariat for a comment (return) or a reason (reject)."""
-    return View(
-        type="modal",
+    return reason_input_modal(
         callback_id=callback_id,
-        private_metadata=DecisionModalMetadata(public_id=public_id).dump(),
-        title=t(f"channels.modal.{kind}.title", language),
-        submit=t("channels.modal.submit", language),
-        close=t("channels.modal.cancel", language),
-        blocks=[
-            InputBlock(
-                block_id=ids.CHANNEL_DECISION_BLOCK,
-                label=t(f"channels.modal.{kind}.label", language),
-                element=PlainTextInputElement(
-                    action_id=ids.CHANNEL_INPUT, multiline=True, max_length=2000
-                ),
-            )
-        ],
+        metadata=DecisionModalMetadata(public_id=public_id),
+        texts="channels.modal",
+        kind=kind,
+        language=language,
+        block_id=ids.CHANNEL_DECISION_BLOCK,
+        action_id=ids.CHANNEL_INPUT,
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.i18n import Language, t
+from bot.views.blocks import cut
 
 HOME_BLOCK_LIMIT = 100
 MESSAGE_BLOCK_LIMIT = 50
@@ -14,12 +15,8 @@ SECTION_TEXT_LIMIT = 3000
 HEADER_LIMIT = 150
 
 
-def fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=fit(text, SECTION_TEXT_LIMIT))
+    return MarkdownTextObject(text=cut(text, SECTION_TEXT_LIMIT))
 
 
 def section(text: str) -> SectionBlock:
@@ -27,7 +24,7 @@ def section(text: str) -> SectionBlock:
 
 
 def header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=fit(text, HEADER_LIMIT))
+    return HeaderBlock(text=cut(text, HEADER_LIMIT))
 
 
 def context(text: str) -> ContextBlock:

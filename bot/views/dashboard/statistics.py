@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, SectionBlock
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.domain.statistics import Statistics
 from bot.i18n import Language, t
 from bot.timefmt import JST, jst
-from bot.views.dashboard.common import context, header, md, number, rate, section
+from bot.views.blocks import field
+from bot.views.dashboard.common import context, header, number, rate, section
 
 PREFECTURES_PER_LINE = 3
 
@@ -48,34 +49,40 @@ def _label(key: str, language: Language) -> str:
     return t(f"dashboard.stats.{key}", language)
 
 
+def _field(key: str, value: str, language: Language) -> MarkdownTextObject:
+    return field(_label(key, language), value)
+
+
+def _titled(key: str, lines: list[str], language: Language) -> SectionBlock:
+    """A section of lines under its bold title."""
+    return section(f"*{_label(key, language)}*\n" + "\n".join(lines))
+
+
 def _share(part: int, whole: int) -> str:
     """Part of a whole, e.g. 12 / 40（30.0%）."""
     return f"{number(part)} / {number(whole)}（{rate(part, whole)}）"
 
 
 def _headline(stats: Statistics, language: Language) -> SectionBlock:
-    def field(key: str, value: str) -> str:
-        return f"*{_label(key, language)}*\n{value}"
-
+    active = f"{number(stats.active_30d)}（{rate(stats.active_30d, stats.members)}）"
+    agencies = f"{number(stats.agencies_covered)} / {number(stats.agencies)}"
     return SectionBlock(
         fields=[
-            md(field("members", number(stats.members))),
-            md(
-                field(
-                    "active_30d",
-                    f"{number(stats.active_30d)}（{rate(stats.active_30d, stats.members)}）",
-                )
+            _field("members", number(stats.members), language),
+            _field("active_30d", active, language),
+            _field(
+                "local_governments",
+                _share(stats.local_governments_covered, stats.local_governments),
+                language,
             ),
-            md(
-                field(
-                    "local_governments",
-                    _share(stats.local_governments_covered, stats.local_governments),
-                )
+            _field(
+                "municipalities",
+                _share(stats.municipalities_covered, stats.municipalities),
+                language,
             ),
-            md(field("municipalities", _share(stats.municipalities_covered, stats.municipalities))),
-            md(field("agencies", f"{number(stats.agencies_covered)} / {number(stats.agencies)}")),
-            md(field("channels", number(stats.active_channels))),
-            md(field("new_7d", number(stats.new_members_7d))),
+            _field("agencies", agencies, language),
+            _field("channels", number(stats.active_channels), language),
+            _field("new_7d", number(stats.new_members_7d), language),
         ]
     )
 
@@ -91,7 +98,7 @@ def _by_kind(stats: Statistics, language: Language) -> SectionBlock:
         )
         for k in stats.members_by_kind
     ]
-    return section(f"*{_label('by_kind', language)}*\n" + "\n".join(lines))
+    return _titled("by_kind", lines, language)
 
 
 def _new_by_week(stats: Statistics, language: Language) -> SectionBlock:
@@ -101,7 +108,7 @@ def _new_by_week(stats: Statistics, language: Language) -> SectionBlock:
         else f"{w.week_start:%b} {w.week_start.day}: *{number(w.count)}*"
         for w in stats.new_members_by_week
     )
-    return section(f"*{_label('new_by_week', language)}*\n{weeks}")
+    return _titled("new_by_week", [weeks], language)
 
 
 def _channels(stats: Statistics, language: Language) -> SectionBlock:
@@ -117,7 +124,7 @@ def _channels(stats: Statistics, language: Language) -> SectionBlock:
         )
         for c in stats.channels
     ]
-    return section(f"*{_label('channels_by_kind', language)}*\n" + "\n".join(lines))
+    return _titled("channels_by_kind", lines, language)
 
 
 def _coverage(stats: Statistics, language: Language) -> SectionBlock | None:
@@ -132,7 +139,7 @@ def _coverage(stats: Statistics, language: Language) -> SectionBlock | None:
         "　".join(cells[i : i + PREFECTURES_PER_LINE])
         for i in range(0, len(cells), PREFECTURES_PER_LINE)
     ]
-    return section(f"*{_label('coverage_by_prefecture', language)}*\n" + "\n".join(lines))
+    return _titled("coverage_by_prefecture", lines, language)
 
 
 def _secretariat_only(stats: Statistics, language: Language) -> list[Block]:
@@ -159,8 +166,8 @@ def _secretariat_only(stats: Statistics, language: Language) -> list[Block]:
     return [
         SectionBlock(
             fields=[
-                md(f"*{_label('moderation', language)}*\n{moderation_line}"),
-                md(f"*{_label('applications', language)}*\n{applications_line}"),
+                _field("moderation", moderation_line, language),
+                _field("applications", applications_line, language),
             ]
         ),
         context(f"{_label('by_status', language)}: {statuses}"),

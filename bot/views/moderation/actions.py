@@ -19,8 +19,7 @@ from bot import ids
 from bot.domain.moderation import RULE_KEYS, ActionForm, CaseAction
 from bot.i18n import Language, t
 from bot.timefmt import jst
-from bot.views.blocks import ModalMetadata
-from bot.views.moderation.words import cut
+from bot.views.blocks import ModalMetadata, cut
 
 
 class CaseActionMetadata(ModalMetadata):

@@ -20,7 +20,8 @@ from bot.domain.moderation import OPEN_STATUSES, CaseEvent, CaseItem, History
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.moderation.words import cut, mention, quote, reason_label, status_label
+from bot.views.blocks import cut, field, mention
+from bot.views.moderation.words import quote, reason_label, status_label
 from models import CaseStatus
 
 MAX_TRAIL_LINES = 15
@@ -80,12 +81,13 @@ def alert_blocks(item: CaseItem, language: Language) -> list[Block]:
         f"<{item.permalink}|{label('open_message')}>" if item.permalink else label("no_permalink")
     )
     fields = [
-        MarkdownTextObject(text=f"*{label('channel')}*\n<#{item.channel_id}>"),
-        MarkdownTextObject(text=f"*{label('author')}*\n<@{item.author_id}>"),
-        MarkdownTextObject(text=f"*{label('posted')}*\n{posted}\n{link}"),
-        MarkdownTextObject(
-            text=f"*{label('status')}*\n{status_label(item.status, language)}"
-            + (f"（{mention(item.claimed_by)}）" if item.claimed_by else "")
+        field(label("channel"), f"<#{item.channel_id}>"),
+        field(label("author"), f"<@{item.author_id}>"),
+        field(label("posted"), f"{posted}\n{link}"),
+        field(
+            label("status"),
+            status_label(item.status, language)
+            + (f"（{mention(item.claimed_by)}）" if item.claimed_by else ""),
         ),
     ]
     reasons = "、".join(

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import (
 from bot.domain.moderation import CASES_PAGE_SIZE, CasesPage, Report
 from bot.i18n import Language, t
 from bot.timefmt import slack_date
-from bot.views.moderation.words import cut, quote, reason_label, status_label
+from bot.views.blocks import cut
+from bot.views.moderation.words import quote, reason_label, status_label
 
 
 def cases_title(page: CasesPage, language: Language) -> str:

@@ -11,7 +11,8 @@ from bot.detectors import FindingKind
 from bot.domain.moderation import CaseAction, DetectorWarning
 from bot.i18n import Language, t
 from bot.timefmt import slack_date
-from bot.views.moderation.words import cut, quote, reason_label, rule_text
+from bot.views.blocks import cut
+from bot.views.moderation.words import quote, reason_label, rule_text
 
 
 def warning_blocks(language: Language, warning: DetectorWarning) -> list[Block]:

@@ -8,16 +8,6 @@ from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from models import CaseStatus
 
-SECTION_LIMIT = 3000
-
-
-def mention(actor: str) -> str:
-    return f"<@{actor}>" if actor[:1] in ("U", "W") else escape_mrkdwn(actor)
-
-
-def cut(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 def quote(text: str) -> str:
     return "\n".join("> " + line for line in escape_mrkdwn(text).splitlines() or [""])

@@ -15,8 +15,8 @@ from bot import ids
 from bot.domain.onboarding import IntroDraft, Introduction
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.blocks import ModalMetadata
-from bot.views.onboarding.parts import channel_link, context, field, section
+from bot.views.blocks import ModalMetadata, context, field, section
+from bot.views.onboarding.parts import channel_link
 
 INTRO_NAME_MAX = 100
 INTRO_FIELD_MAX = 150

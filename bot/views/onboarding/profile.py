@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import Block
 from bot.domain.onboarding import ProfileProblems
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.onboarding.parts import context, section
+from bot.views.blocks import context, section
 
 
 def profile_nudge_blocks(problems: ProfileProblems, language: Language) -> list[Block]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, HeaderBlock
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock
 
 from bot import ids
 from bot.domain.onboarding import AcceptedState, Rules, sections
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.onboarding.parts import context, section
+from bot.views.blocks import Choice, context, decision_row, section
 
 
 def rules_title(rules: Rules, language: Language) -> str:
@@ -49,18 +49,11 @@ def rules_blocks(
     blocks.append(
         context(t("onboarding.rules.prompt", language), block_id=ids.ONBOARDING_RULES_PROMPT_BLOCK)
     )
+    accept = Choice(
+        t("onboarding.rules.accept_button", language), ids.ONBOARDING_ACCEPT_RULES, "primary"
+    )
     blocks.append(
-        ActionsBlock(
-            block_id=ids.ONBOARDING_RULES_BLOCK,
-            elements=[
-                ButtonElement(
-                    text=t("onboarding.rules.accept_button", language),
-                    action_id=ids.ONBOARDING_ACCEPT_RULES,
-                    value=rules.version,
-                    style="primary",
-                )
-            ],
-        )
+        decision_row(block_id=ids.ONBOARDING_RULES_BLOCK, value=rules.version, choices=[accept])
     )
     return blocks
 

@@ -10,7 +10,8 @@ from bot.domain.onboarding import StuckMember, UnmatchedJoin, sections
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.onboarding.parts import MESSAGE_BLOCKS_MAX, context, field, section
+from bot.views.blocks import context, field, section
+from bot.views.onboarding.parts import MESSAGE_BLOCKS_MAX
 
 STUCK_SHOWN_MAX = 200  # the rest is counted, not listed
 

@@ -8,7 +8,8 @@ from bot import ids
 from bot.domain.onboarding import Suggestions, Welcome
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
-from bot.views.onboarding.parts import MESSAGE_BLOCKS_MAX, channel_link, context, section
+from bot.views.blocks import context, section
+from bot.views.onboarding.parts import MESSAGE_BLOCKS_MAX, channel_link
 from bot.views.onboarding.rules import rules_blocks
 
 

@@ -10,7 +10,7 @@ from bot.domain.onboarding import MemberRecord, RulesState
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
-from bot.views.onboarding.parts import context, field, section
+from bot.views.blocks import context, field, section
 
 
 def whoami_title(language: Language) -> str:
