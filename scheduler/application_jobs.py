@@ -58,14 +58,7 @@ def post_unposted(ctx: JobContext) -> dict[str, Any]:
     slack, _ = found
     with ctx.session_factory() as session:
         waiting = records.awaiting_review_message(session)
-    posted = failed = 0
-    for public_id in waiting:
-        try:
-            posted += slack.review.post(public_id)
-        except (SlackApiError, SlackClientError) as exc:
-            failed += 1
-            log.warning("application %s still not posted: %s", public_id, exc)
-    return {"posted": posted, "failed": failed}
+    return dict(slack.review.post_waiting(waiting))
 
 
 def invite_approved(ctx: JobContext) -> dict[str, Any]:

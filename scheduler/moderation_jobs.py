@@ -47,12 +47,4 @@ def post_unposted(ctx: JobContext) -> dict[str, Any]:
         return dict(NO_SLACK)
     with ctx.session_factory() as session:
         waiting = cases.unposted(session)
-    alerts = ctx.gateway.moderation.alerts
-    posted = failed = 0
-    for public_id in waiting:
-        try:
-            posted += alerts.post(public_id)
-        except UNDELIVERED as exc:
-            failed += 1
-            log.warning("case %s still not posted: %s", public_id, error_code(exc))
-    return {"posted": posted, "failed": failed}
+    return dict(ctx.gateway.moderation.alerts.post_waiting(waiting))

@@ -5,7 +5,7 @@ long, and Slack's invitation once one is approved."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -43,6 +43,9 @@ class ApplicationReview(SlackAdapter):
     def refresh(self, public_id: str) -> None:
         """Show the latest decisions (posting the message first if it never got there)."""
         self._messages.refresh(public_id)
+
+    def post_waiting(self, public_ids: Iterable[str]) -> dict[str, int]:
+        return self._messages.post_waiting(public_ids)
 
     def remind(self, overdue: Sequence[Overdue]) -> None:
         """One summary of the applications waiting too long, each linked to its message."""

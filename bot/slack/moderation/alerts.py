@@ -4,7 +4,7 @@ it, with the latest state). Link previews are off: the alert links the reported 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from bot.domain.moderation import CasesPage
@@ -50,6 +50,9 @@ class CaseAlerts(SlackAdapter):
 
     def refresh(self, public_id: str) -> None:
         self._post.refresh(public_id, post_if_missing=False)
+
+    def post_waiting(self, public_ids: Iterable[str]) -> dict[str, int]:
+        return self._post.post_waiting(public_ids)
 
     def announce(self, opened: Opened) -> None:
         """After a report or a detection committed: a new case posted, a merged one updated."""
