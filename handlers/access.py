@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,36 +143,13 @@ class Routes:
     def _refuse(
         self, body: dict[str, Any], user_id: str | None, audience: Audience
     ) -> BoltResponse:
-        language = self._language(user_id)
-        text = refusal_text(audience, language)
-        if body.get("type") == "view_submission":
-            block_id = first_input_block(body)
-            if block_id is not None:  # the modal stays open, with the reason under its field
-                return BoltResponse(
-                    status=200, body={"response_action": "errors", "errors": {block_id: text}}
-                )
-        if user_id is not None:
-            threading.Thread(
-                target=self._apology.deliver,
-                args=(body, user_id, lambda: text),
-                name="kyoso-refusal",
-                daemon=True,
-            ).start()
-        return BoltResponse(status=200, body="")
+        return self._apology.answer(body, refusal_text(audience, self._language(user_id)))
 
     def _language(self, user_id: str | None) -> Language:
         try:
             return self._deps.locales.for_user(user_id)
         except (SQLAlchemyError, OSError):
             return self._deps.settings.default_locale
-
-
-def first_input_block(body: dict[str, Any]) -> str | None:
-    view = body.get("view")
-    for block in (view.get("blocks") if isinstance(view, dict) else None) or []:
-        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
-            return str(block["block_id"])
-    return None
 
 
 def _kind(body: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
@@ -38,6 +38,14 @@ def user_id_of(body: dict[str, Any]) -> str | None:
     user = body.get("user")
     if isinstance(user, dict) and "id" in user:
         return str(user["id"])
+    return None
+
+
+def first_input_block(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    for block in (view.get("blocks") if isinstance(view, dict) else None) or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
     return None
 
 
@@ -72,6 +80,28 @@ class Apology:
                 self._client.chat_postMessage(channel=user_id, text=text)
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("could not tell %s about the failure: %s", user_id, exc)
+
+    def answer(self, body: dict[str, Any], text: str) -> BoltResponse:
+        """`text` where the member is waiting, needing nothing but Slack: in the slash
+        command's own answer, under a modal's first field (the modal stays open with the
+        member's typing), or as a reply sent off the request thread."""
+        if "command" in body:
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+        if body.get("type") == "view_submission":
+            block_id = first_input_block(body)
+            if block_id is not None:
+                return BoltResponse(
+                    status=200, body={"response_action": "errors", "errors": {block_id: text}}
+                )
+        user_id = user_id_of(body)
+        if user_id is not None:
+            threading.Thread(
+                target=self.deliver,
+                args=(body, user_id, lambda: text),
+                name="kyoso-reply",
+                daemon=True,
+            ).start()
+        return BoltResponse(status=200, body="")
 
     def _text(self, error: Exception, user_id: str) -> str:
         if is_database_unavailable(error):

@@ -22,7 +22,7 @@ from bot.inbox.store import NewEvent
 from bot.services.events import claim_request
 from bot.services.moderation.detection import has_durable_effects
 from handlers.deps import Deps
-from handlers.errors import Apology, user_id_of
+from handlers.errors import Apology
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,8 @@ def register(app: App, deps: Deps, inbox: EventInbox) -> None:
                 first_time = claim_request(session, key=key, clock=deps.clock)
         except SQLAlchemyError as exc:
             log.error("database unavailable for a %s: %s", _kind(req.body), exc)
-            return _answer_unavailable(deps, apology, req.body)
+            # The member's own language is in the database: the default one.
+            return apology.answer(req.body, t("error.unavailable", deps.settings.default_locale))
         if not first_time:
             log.info("a replayed %s was ignored", _kind(req.body))
             return BoltResponse(status=200, body="")
@@ -83,37 +84,6 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _kind(body: dict[str, Any]) -> str:
     return "slash command" if "command" in body else str(body.get("type", "request"))
-
-
-def _answer_unavailable(deps: Deps, apology: Apology, body: dict[str, Any]) -> BoltResponse:
-    """A polite answer that needs nothing but Slack: in the default language, since the
-    member's own is in the database."""
-    text = t("error.unavailable", deps.settings.default_locale)
-    if "command" in body:
-        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
-    if body.get("type") == "view_submission":
-        block_id = _first_input_block(body)
-        if block_id is not None:  # keeps the member's typing in the modal
-            return BoltResponse(
-                status=200, body={"response_action": "errors", "errors": {block_id: text}}
-            )
-    user_id = user_id_of(body)
-    if user_id is not None:
-        threading.Thread(
-            target=apology.deliver,
-            args=(body, user_id, lambda: text),
-            name="kyoso-unavailable",
-            daemon=True,
-        ).start()
-    return BoltResponse(status=200, body="")
-
-
-def _first_input_block(body: dict[str, Any]) -> str | None:
-    view = _dict(body.get("view"))
-    for block in view.get("blocks") or []:
-        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
-            return str(block["block_id"])
-    return None
 
 
 def event_dispatcher(worker: App) -> Callable[[str], None]:
