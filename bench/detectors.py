@@ -1,9 +1,16 @@
-"""Cost of the moderation detectors per message, against a baseline measured in the same run.
+"""Accuracy of the moderation detectors on held-out labelled messages, and their cost per
+message against a baseline measured in the same run.
 
     .venv/bin/python bench/detectors.py [--messages 5000] [--rounds 3] [--save]
 
-Two corpora: the labelled set (tests/data/detector_cases.jsonl: short messages, about half of
-them with something to find) and a typical mixed corpus of `--messages` messages of 20–400
+Accuracy: precision and recall per detector and per reaction class (warnings — a warning or a
+case —, cases, nudges) on the locked split (tests/data/detectors/locked.jsonl, written before the
+detectors it tests and never tuned on), then on the development split for comparison. The bar on
+the locked split: warnings precision ≥ 0.97 and recall ≥ 0.95, cases precision ≥ 0.99, nudges
+precision ≥ 0.95 and recall ≥ 0.9.
+
+Cost, on two corpora: the labelled messages (both splits: short messages, about half of them
+with something to find) and a typical mixed corpus of `--messages` messages of 20–400
 characters built from everyday posts, with a finding in roughly one message in ten (a fixed seed,
 so every run measures the same texts). Each message is timed on its own with perf_counter_ns:
 `scan()` (what runs on every message event), `scan_file_name()` on file names, and `mask()`
@@ -12,7 +19,8 @@ of the timing loop itself) and `unicodedata.normalize("NFKC", text)` (the floor 
 that normalises). Rounds alternate baseline and detector so drift on a small machine shows;
 figures are per round, and the summary takes the median round.
 
-Exit status: 0 when the typical corpus's p99 for scan() is at most 1 ms, 1 otherwise.
+Exit status: 0 when the locked split clears the bar and the typical corpus's p99 for scan() is at
+most 1 ms, 1 otherwise.
 `--save` also writes the figures as JSON to bench/results/detectors-<UTC time>.json.
 """
 
@@ -35,9 +43,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.detectors import mask, scan, scan_file_name  # noqa: E402
+from bot.detectors import mask, scan, scan_file_name, scoring  # noqa: E402
 
-CASES = REPO / "tests" / "data" / "detector_cases.jsonl"
+LABELLED = REPO / "tests" / "data" / "detectors"
+SPLITS = {"locked split": LABELLED / "locked.jsonl", "development split": LABELLED / "dev.jsonl"}
 RESULTS_DIR = REPO / "bench" / "results"
 TARGET_P99_US = 1000.0
 
@@ -65,13 +74,16 @@ SENTENCES = (
 )
 # About one message in ten carries one of these (what the detectors exist for).
 SENSITIVE = (
-    "個人番号 123456789018 の方の件です。",
+    "個人番号 482137096557 の方の件です。",
     "急ぎは携帯 090-1234-5678 まで。",
     "【機密性3】組織改正案です。",
     "部外秘ですが共有します。",
     "生年月日：昭和60年4月1日",
     "送付先 〒123-4567 埼玉県川口市本町1-2-3",
+    "相談者の山田様（川口市本町３丁目８番１２号）から電話がありました。",
+    "住民票コード 58301947265 の照会です。",
     "<https://example.com/seminar|セミナーのご案内>",
+    "【無料ウェビナー】先着100名様、今すぐお申込みを！詳細はこちら <https://example.com/webinar>",
 )
 FILE_NAMES = (
     "【機密性3】組織改正案.xlsx",
@@ -99,8 +111,32 @@ def typical_corpus(count: int, seed: int = 20261122) -> list[str]:
 
 
 def labelled_corpus() -> list[str]:
-    with CASES.open(encoding="utf-8") as handle:
-        return [json.loads(line)["text"] for line in handle if line.strip()]
+    return [case.text for path in SPLITS.values() for case in scoring.load(path)]
+
+
+def accuracy() -> dict[str, Any]:
+    """Precision and recall per split; the locked split first (it is the one that counts)."""
+    figures: dict[str, Any] = {}
+    for name, path in SPLITS.items():
+        result = scoring.score(scoring.load(path), scan)
+        print(f"\n{name}: {result.messages} messages\n{result.table()}")
+        figures[name] = {
+            "messages": result.messages,
+            "classes": {k: _tally(v) for k, v in result.classes.items()},
+            "kinds": {k: _tally(v) for k, v in sorted(result.kinds.items())},
+            "below_bar": scoring.below_bar(result),
+        }
+    return figures
+
+
+def _tally(tally: scoring.Tally) -> dict[str, float]:
+    return {
+        "tp": tally.true_positives,
+        "fp": tally.false_positives,
+        "fn": tally.false_negatives,
+        "precision": round(tally.precision, 4),
+        "recall": round(tally.recall, 4),
+    }
 
 
 def time_each(function: Callable[[str], object], texts: Sequence[str]) -> list[float]:
@@ -183,6 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {platform.python_version()} on {platform.platform()}, "
         f"{os.cpu_count()} CPUs; {args.rounds} rounds, median round shown"
     )
+    scores = accuracy()
+    misses = scores["locked split"]["below_bar"]
+    print(
+        "\ntarget: the locked split clears the bar → "
+        + ("met" if not misses else "NOT met: " + "; ".join(misses))
+    )
     results = [
         measure("labelled set", labelled_corpus(), args.rounds),
         measure("typical mixed corpus", typical_corpus(args.messages), args.rounds),
@@ -209,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "accuracy": scores,
             "results": results,
             "scan_file_name": file_names,
             "target_p99_us": TARGET_P99_US,
@@ -216,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"saved {path.relative_to(REPO)}")
-    return 0 if ok else 1
+    return 0 if ok and not misses else 1
 
 
 if __name__ == "__main__":

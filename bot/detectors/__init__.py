@@ -1,5 +1,5 @@
 """Detectors for what the platform's rules forbid in a post: personal information, labelled
-confidential information, and link-only posts.
+confidential information, and link-only or promotional posts.
 
     scan(text) -> list[Finding]          a message (Slack mrkdwn as delivered by Events API)
     scan_file_name(name) -> list[Finding] an uploaded file's name (no link-only check)
@@ -15,36 +15,39 @@ description or a mask of the value (マイナンバー（12桁）, 090-****-****
 of it that may reach logs, alerts or the database.
 
 Policies decided here (each detector module explains its own in more detail):
-- マイナンバー (CASE): 12 digits, optionally in groups of four separated by one kind of space or
-  hyphen, not glued to other digits, outside URLs, passing the official check digit. A My Number
-  word nearby (マイナンバー, 個人番号, my number) raises confidence; a closer label of another
-  number (法人番号, 注文番号, 伝票番号, 送り状, 口座, 会議ID…) means it is that number and it is
-  not flagged. Without any label, a valid number is still flagged (confidence 0.6) unless it
-  reads as a YYYYMMDDhhmm timestamp, is one repeated digit, is glued to an identifier (an AWS
-  ARN's "::", "id=") or is followed by a unit (件, 円, bytes). mask() also hides numbers that
-  fail the check digit next to a My Number word (a typo is still someone's number).
+- Reactions: CASE (a warning and a secretariat case) only for マイナンバー with a My Number word
+  or the card's 4-4-4 format next to a person, and for a 機密性3 label; WARN (an ephemeral
+  warning) for other personal data and handling labels; NUDGE (a gentle ask for one's own view)
+  for link-only and promotional posts, never more.
+- マイナンバー: 12 digits, optionally in groups of four separated by one kind of space or
+  hyphen, not glued to other digits, outside URLs, passing the official check digit. A closer
+  label of another number (法人番号, 注文番号, 予算科目コード, 請求書, 会議ID…) means it is that
+  number. Placeholders (all zeros, one repeated digit, 1234 5678 9018) and format examples (記入例,
+  入力例, …のように) are nobody's number (examples.py). A valid number with no label at all is a
+  WARN (confidence 0.5) unless it reads as a timestamp, an identifier or a quantity. mask() also
+  hides numbers that fail the check digit next to a My Number word (a typo is still someone's).
+- 住民票コード (WARN): 11 digits passing its check digit, labelled as a resident code.
 - 機密性3 / 自治体機密性3A–3C labels (CASE, rule confidentiality_3). Other labels (WARN):
   機密性2, 要機密情報, 取扱制限, 関係者限り, 部外秘/課外秘/社外秘, 庁内限り, 取扱注意 cite
   confidentiality_2 (allowed with one's organisation's consent, so a stated consent clears them);
-  【秘】, ㊙, 極秘, 秘密文書 cite confidentiality_3 (秘密文書 are 機密性3 in the government's
-  standards) but stay warnings: only an explicit 機密性3 label opens a case. Discussion of the
-  scheme (questions, definitions, rule reminders, refusals to share, quoting the label) is not
-  flagged; a label in brackets or stamped at the start of a line always is. See
-  confidentiality.py for the exact tests.
+  【秘】, ㊙, 極秘, 秘密文書 cite confidentiality_3 but stay warnings. Talk about the scheme
+  (questions, definitions, rule reminders, refusals to share, quoting the label) is not flagged;
+  a label in brackets or stamped at the start of a line always is (confidentiality.py).
 - Phone numbers (WARN): mobiles (070/080/090, domestic or +81) unless labelled work-issued
   (公用携帯, 業務用携帯…, or "（公用）" right after the number); landlines, 0120/0570 and 050
-  only when called private (自宅, 実家, 私用, プライベート). 050 numbers are IP phones that
-  organisations use widely (cloud PBX, telework lines), so without a private context they are
-  treated like office lines.
-- Postal address (WARN): 〒 + code + prefecture or municipality, unless it is an office, an
-  agency or a venue (庁舎, 市役所, 内閣府, 〇〇省, 会場, ビル…) and not called one's home.
-  A postal code without 〒 is not flagged.
+  only when called private (自宅, 実家, 私用, プライベート). Blanks (090-0000-0000) never, and
+  counting examples (090-1234-5678) not when announced as an example.
+- Home addresses (WARN, kind postal_address): with 〒, or block numbers after a municipality of
+  the master data (or a 〇〇市/区/町/村) where someone lives (a name, 自宅, 住所, a flat and
+  room); an office's or a venue's address is allowed (address.py).
 - Date of birth (WARN): a full date (year, month and day, 西暦 or 和暦 incl. S60.4.1) after
   生年月日/誕生日/DOB or before 生まれ/生. Not a year alone (1985年生まれ), a birthday without
   a year, mascots' or municipalities' dates, or eligibility (…生まれの方から対象, a range
   生年月日：1990年1月1日〜1999年12月31日).
-- Link-only (WARN, rule ad_or_link_only): at least one http(s) link that is not to Slack, and at
-  most 10 letters or digits of the poster's own words besides links, mentions and emoji.
+- Link-only (NUDGE, rule ad_or_link_only): at least one http(s) link that is not to Slack, and
+  at most 10 letters or digits of the poster's own words besides links, mentions and emoji.
+- Advert (NUDGE, rule ad_or_link_only): a link with mostly promotional words, one of them a hard
+  sell (先着, 今すぐ, 弊社, 資料請求…), and hardly any of the poster's own view (advert.py).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import logging
 from bot.detectors import scanner
 from bot.detectors.model import (
     KIND_LABELS,
+    NUDGE_KINDS,
     PERSONAL_KINDS,
     Finding,
     FindingKind,
@@ -65,6 +69,7 @@ from bot.detectors.my_number import is_valid as is_valid_my_number
 
 __all__ = [
     "KIND_LABELS",
+    "NUDGE_KINDS",
     "PERSONAL_KINDS",
     "Finding",
     "FindingKind",

@@ -54,9 +54,11 @@ _FILE_DELIMITER = "_-. ()[]【】　"
 # Immediately after the term: the scheme is being defined, compared or negated.
 _AFTER_META = re.compile(
     r"[ ]?(?:\)|」)?(?:の(?:情報|資料|文書|データ|もの|ファイル))?(?:の|は|を|が|も|に)?[ ]?"
-    r"(?:(?:取り?扱い?|扱い)(?:方|について|に関|は|の|を|が)|定義|範囲|考え方|判断|基準|運用|ルール"
-    r"|分類|区分|格付け?|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当|該当する(?:か|かどうか)"
-    r"|該当しない|該当せず|当たるか|あたるか|では(?:ない|なく|ありません)|じゃ(?:ない|なく|ありません)"
+    r"(?:(?:取り?扱い?|扱い)(?:方|について|に関|は|を|が)|定義|範囲|考え方|判断|基準|運用|ルール"
+    r"|分類|区分|格付け?(?![けさしてた済])|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当"
+    r"|該当(?:する|します)(?:か|かどうか|可能性|おそれ|恐れ)|(?:取り?)?扱う|とか|該当しない|該当せず|(?:当た|あた)(?:る|ります)か"
+    r"|(?:スタンプ|印(?!刷)|マーク|表示|ラベル|シール|判子|はんこ)|では(?:ない|なく|ありません)"
+    r"|じゃ(?:ない|なく|ありません)"
     r"|でない|ない|なし|無し|含ま(?:れ)?(?:てい)?(?:ない|ず|ません)"
     r"|と(?:書|記載|入っ|表示|あ|いう|いった|言|の(?:記載|表示)))"
 )
@@ -74,21 +76,31 @@ _RULE_WORDS = re.compile(
     r"|投稿し|共有し|ご遠慮|控え|避け|ように|べき|なければ|いけない|なりません"
 )
 _REFUSAL = re.compile(
-    r"(?:扱え|扱わ|投稿|掲載|共有|公開|アップ|載せ|貼|添付|送信|お伝え|お見せ|説明|開示|出せ|入力)"
+    r"(?:扱え|扱わ|投稿|掲載|共有|公開|アップ|載せ|貼|添付|送信|お伝え|お見せ|説明|開示|出せ|入力"
+    r"|持ち出|外に出|出さ)"
     r"[^。!?\n]{0,8}?(?:ない|ません|不可|禁止|厳禁|NG|ダメ|控え|遠慮|避け|割愛)"
     r"|禁止|厳禁|割愛|差し控え"
 )
-_QUESTION = re.compile(r"\?|(?:です|ます|でしょう|ません)か")
+_QUESTION = re.compile(r"\?|(?:です|ます|でしょう|ません)か|っけ|かな|かね")
 _QUESTION_ABOUT_RULES = re.compile(
     r"違い|定義|とは|該当|判断|扱|投稿|共有|掲載|載せ|アップ|貼|ルール|基準|いい|よい|良い|大丈夫"
     r"|問題な|可能|OK|構わ|差し支え|べき"
 )
 _SCHEME_WORDS = re.compile(
-    r"格付|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
+    r"格付け?(?![けさしてた済])|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
 )
+# A field naming the class: 格付：機密性3A, 区分: 機密性2.
+_LABEL_FIELD = re.compile(r"(?:格付け?|区分|分類|機密区分|取扱区分)[ ]?[:=][ ]?$")
 _CONSENT = re.compile(
     r"(?:了承|承認|許可|同意|決裁)(?:を得|を取|を受|済|を?もら|を?いただ|取得|[をが]?(?:得て|取って))"
 )
+
+# A list introduced as what must not be posted: 次の情報は投稿しないでください。\n・機密性3の情報
+_RULE_LIST_INTRO = re.compile(
+    r"(?:次|以下|下記)の[^\n]{0,30}(?:投稿|掲載|共有|書|載せ|アップ|貼|扱)[^\n]{0,12}"
+    r"(?:ないで|ません|禁止|厳禁|ご遠慮|控え|NG|できない)"
+)
+_RULE_LIST_REACH = 160
 
 _LEVEL_DIGIT = {"III": "3", "II": "2", "I": "1"}
 
@@ -133,6 +145,8 @@ def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> flo
     closing = _bracket_end(text, start, end)
     if closing >= 0:  # a label, unless it is mentioned: （取扱注意）とありますが…
         return None if _AFTER_META.match(text, closing) else 0.95
+    if _LABEL_FIELD.search(text, max(0, start - 8), start):
+        return 0.9
     stamped = _stamped(text, start, end, file_name)
     if group == "stamp":
         return 0.9 if stamped else None
@@ -153,12 +167,32 @@ def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> flo
         return None
     if _REFUSAL.search(text, end, sentence_end):
         return None
-    whole = text[sentence_start:sentence_end]
-    if _QUESTION.search(whole) and _QUESTION_ABOUT_RULES.search(whole):
+    whole = text[sentence_start : sentence_end + 1]  # with its ? or 。
+    if _QUESTION.search(whole) and _question_about_rules(text, sentence_start, sentence_end, match):
+        return None
+    if _in_rule_list(text, start):
         return None
     if _SCHEME_WORDS.search(whole):
         return None
     return 0.9 if stamped else 0.8
+
+
+def _question_about_rules(text: str, low: int, high: int, term: re.Match[str]) -> bool:
+    """Rule words in the sentence, outside the label itself (機密性3B扱いの… is the label)."""
+    start, end = term.span()
+    label_end = end + 2 if text.startswith("扱い", end) else end
+    return bool(
+        _QUESTION_ABOUT_RULES.search(text, low, start)
+        or _QUESTION_ABOUT_RULES.search(text, label_end, high + 1)
+    )
+
+
+def _in_rule_list(text: str, start: int) -> bool:
+    """A bullet under a line saying the items below must not be posted."""
+    line = line_start(text, start)
+    if line == 0 or _LINE_PREFIX.fullmatch(text, line, start) is None:
+        return False
+    return _RULE_LIST_INTRO.search(text, max(0, line - _RULE_LIST_REACH), line) is not None
 
 
 def _bracket_end(text: str, start: int, end: int) -> int:

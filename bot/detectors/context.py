@@ -17,6 +17,23 @@ HYPHENS = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc"
 
 _SENTENCE_END = re.compile(r"[。!?\n]")
 
+# Someone in particular: a name with an honorific, or a word for the person a record is about.
+_PERSON = re.compile(
+    r"(?P<name>[\u3041-\u3096\u30a1-\u30fa\u4e00-\u9fff]{1,6})[ ]?(?:様|さん|氏(?!名)|君|ちゃん)"
+    r"|氏名|名前|本人|住民(?!税|票コード)|世帯主|申請者|相談者|利用者|対象者|被扶養者|扶養|保護者"
+    r"|の方(?!法|針|向|面|式)"
+)
+_EVERYONE = ("皆", "みな", "各位", "皆々", "お客", "職員の皆", "担当者")
+
+
+def person_between(text: str, start: int, end: int) -> bool:
+    """Whether someone in particular is named or meant in text[start:end] (not 皆さん)."""
+    for match in _PERSON.finditer(text, start, end):
+        name = match.group("name")
+        if name is None or not name.endswith(_EVERYONE):
+            return True
+    return False
+
 
 class Protected:
     """Regions where personal-data detectors must not look: URLs and Slack IDs.

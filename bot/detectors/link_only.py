@@ -2,8 +2,8 @@
 
 The platform asks members not to post ads or bare links without an opinion; the bot answers
 with a gentle nudge to add one's own view. Own words are the letters and digits left after
-removing links (with their labels, which are usually a page title), mentions and emoji codes;
-ten or fewer of them (「共有します」「ご参考」) make a post link-only. Links to Slack itself
+removing links (with their labels, which are usually a page title), mentions and emoji codes
+(digits are not counted: a phone number is not a view); ten or fewer of them (「共有します」「ご参考」) make a post link-only. Links to Slack itself
 (a permalink to another message) and mailto/tel links do not count as links here.
 """
 
@@ -11,19 +11,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bot.detectors.context import BARE_URL, SLACK_LINK, SLACK_TOKEN
-from bot.detectors.model import FindingKind, Hit, Rule, Severity
+from bot.detectors.model import FindingKind, Hit, nudge
 
 MAX_OWN_CHARACTERS = 10
 _EMOJI = re.compile(r":[a-z0-9_+\-']+:")
-_OWN = re.compile(r"[^\W_]")
+_OWN = re.compile(r"[^\W\d_]")  # letters: a phone number or a date is not one's view
 _SLACK_HOST = re.compile(r"^(?:https?://)?(?:[\w-]+\.)*slack\.com(?:[/:?#]|$)", re.IGNORECASE)
 
 
-def detect(text: str) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class LinkedPost:
+    """A post with at least one link that is not to Slack."""
+
+    first_link: tuple[int, int]
+    own_words: str  # the text without links, mentions and emoji (blanked, same offsets)
+    own_count: int  # letters of the poster's own, counted up to `count_limit`
+    labels: str  # the links' labels (<https://…|label>), often a page title or a call to act
+
+
+def linked_post(text: str, count_limit: int = MAX_OWN_CHARACTERS + 1) -> LinkedPost | None:
     if "http" not in text and "www." not in text:
-        return
+        return None
     links: list[tuple[int, int]] = []
     for match in SLACK_LINK.finditer(text):
         url = match.group("url")
@@ -34,22 +45,24 @@ def detect(text: str) -> Iterator[Hit]:
         if not _SLACK_HOST.match(match.group()):
             links.append(match.span())
     if not links:
-        return
-    rest = _EMOJI.sub(" ", SLACK_TOKEN.sub(" ", BARE_URL.sub(" ", rest)))
+        return None
+    rest = _EMOJI.sub(_blank, SLACK_TOKEN.sub(_blank, BARE_URL.sub(_blank, rest)))
     own = 0
     for _ in _OWN.finditer(rest):
         own += 1
-        if own > MAX_OWN_CHARACTERS:
-            return
-    start, end = min(links)
-    yield Hit(
-        FindingKind.LINK_ONLY,
-        Rule.AD_OR_LINK_ONLY,
-        Severity.WARN,
-        start,
-        end,
-        "リンクのみの投稿",
-        0.9 if own == 0 else 0.75,
+        if own >= count_limit:
+            break
+    labels = " ".join(m.group("label") or "" for m in SLACK_LINK.finditer(text))
+    return LinkedPost(min(links), rest, own, labels)
+
+
+def detect(text: str) -> Iterator[Hit]:
+    post = linked_post(text)
+    if post is None or post.own_count > MAX_OWN_CHARACTERS:
+        return
+    start, end = post.first_link
+    yield nudge(
+        FindingKind.LINK_ONLY, start, end, "リンクのみの投稿", 0.9 if post.own_count == 0 else 0.75
     )
 
 

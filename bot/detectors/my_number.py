@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.detectors.context import HYPHENS, Protected, nearest_before
+from bot.detectors.context import HYPHENS, Protected, nearest_before, person_between
+from bot.detectors.examples import in_example, is_placeholder
 from bot.detectors.model import FindingKind, Hit, Rule, Severity
 
 MASKED = "マイナンバー（12桁）"
@@ -31,7 +32,10 @@ _POSITIVE = re.compile(r"マイナンバー|マイナ番号|個人番号|my ?num
 _NEGATIVE = re.compile(
     r"法人番号|会社法人等番号|電話|携帯|注文|発注|受注|受付|口座|会員|お客様番号|顧客|管理番号|伝票"
     r"|送り状|追跡|配送|問い?合わ?せ番号|整理番号|請求|契約番号|案件番号|申請番号|品番|型番"
-    r"|製造番号|シリアル|登録番号|免許|保険証|被保険者|年金|証券|会議|ミーティング|パスコード"
+    r"|製造番号|シリアル|登録番号|免許|保険証|被保険者(?:番号|証)|年金|証券|会議|ミーティング|パスコード"
+    r"|科目|(?<!住民票)コード|予算|事業(?:番号|費)|歳出|歳入|見積|納品|請求書|インボイス|文書番号"
+    r"|工事番号|物件番号|資産番号|備品|施設番号|口座|取引|決裁番号|起案番号"
+    r"|(?<=[\u4e00-\u9fff])(?<!個人)番号(?!欄|カード)"
     r"|(?<![a-z])(?:tel|fax|jan|isbn|id|no)(?![a-z])",
     re.IGNORECASE,
 )
@@ -41,21 +45,35 @@ _IDENTIFIER_BEFORE = re.compile(r"(?:::|[A-Za-z_=])$")
 _UNIT_AFTER = re.compile(
     r"[ ]?(?:円|件|人|個|枚|回|台|秒|行|桁|バイト|bytes?|[kmgt]b)", re.IGNORECASE
 )
+# 斎藤 拓海 4527 1886 3528: a family and a given name, then the number.
+_FULL_NAME_BEFORE = re.compile(
+    r"[\u4e00-\u9fff]{1,4} [\u4e00-\u9fff\u3041-\u3096\u30a1-\u30fa]{1,4}[ :]*$"
+)
+_PERSON_BEFORE = 40
+_PERSON_AFTER = 30
 _REACH_BEFORE = 24
 _REACH_AFTER = 12
 
 
-def check_digit(first_eleven: str) -> int:
-    """The official check digit, computed as the regulation states it (n counts from the right)."""
-    if len(first_eleven) != 11 or not first_eleven.isascii() or not first_eleven.isdigit():
-        raise ValueError("eleven ASCII digits expected")
+def modulus_11(digits: str) -> int:
+    """The check digit over `digits` as the regulations state it: P_n is the n-th digit counted
+    from the right, Q_n = n + 1 for n ≤ 6 and n − 5 above; 0 when the remainder is 0 or 1."""
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise ValueError("ASCII digits expected")
     total = 0
-    for n in range(1, 12):
-        p_n = int(first_eleven[11 - n])
+    for n in range(1, len(digits) + 1):
+        p_n = int(digits[len(digits) - n])
         q_n = n + 1 if n <= 6 else n - 5
         total += p_n * q_n
     remainder = total % 11
     return 0 if remainder <= 1 else 11 - remainder
+
+
+def check_digit(first_eleven: str) -> int:
+    """The My Number's check digit (総務省令第85号 第5条)."""
+    if len(first_eleven) != 11:
+        raise ValueError("eleven ASCII digits expected")
+    return modulus_11(first_eleven)
 
 
 def is_valid(digits: str) -> bool:
@@ -80,6 +98,7 @@ class Candidate:
     end: int
     digits: str
     valid: bool
+    grouped: bool  # written 4-4-4 with separators, the way the card prints it
     context: int  # +1 a My Number word is the closest label, -1 another number's label, 0 none
 
 
@@ -100,24 +119,41 @@ def candidates(text: str, protected: Protected) -> Iterator[Candidate]:
             context = 1
         else:
             context = 0
-        yield Candidate(start, end, digits, is_valid(digits), context)
+        grouped = bool(match.group("sep"))
+        yield Candidate(start, end, digits, is_valid(digits), grouped, context)
 
 
 def detect(text: str, protected: Protected) -> Iterator[Hit]:
     for candidate in candidates(text, protected):
-        if not candidate.valid or candidate.context < 0:
+        if not candidate.valid or candidate.context < 0 or is_placeholder(candidate.digits):
             continue
-        if candidate.context == 0 and _not_a_person(text, candidate):
+        if in_example(text, candidate.start, candidate.end):
             continue
+        if candidate.context > 0:
+            severity, confidence = Severity.CASE, 0.97
+        elif _not_a_person(text, candidate):
+            continue
+        elif candidate.grouped and _person_near(text, candidate):
+            severity, confidence = Severity.CASE, 0.85
+        else:  # a bare number that only passes the check digit: a gentle warning, no case
+            severity, confidence = Severity.WARN, 0.5
         yield Hit(
             FindingKind.MY_NUMBER,
             Rule.PERSONAL_INFORMATION,
-            Severity.CASE,
+            severity,
             candidate.start,
             candidate.end,
             MASKED,
-            0.97 if candidate.context > 0 else 0.6,
+            confidence,
         )
+
+
+def _person_near(text: str, candidate: Candidate) -> bool:
+    """Someone named or meant around the number, the line above included (氏名 / 番号 lists)."""
+    low, high = max(0, candidate.start - _PERSON_BEFORE), candidate.end + _PERSON_AFTER
+    if _FULL_NAME_BEFORE.search(text, max(0, candidate.start - 12), candidate.start):
+        return True
+    return person_between(text, low, min(len(text), high))
 
 
 def _not_a_person(text: str, candidate: Candidate) -> bool:

@@ -1,12 +1,10 @@
-"""Personal phone numbers, postal addresses and dates of birth.
+"""Personal phone numbers and dates of birth (addresses: address.py).
 
 Policies (see the package docstring for the reasons):
 - Mobile numbers (070/080/090 + 8 digits, domestic or +81) are flagged unless labelled as a
   work-issued phone (公用携帯, 業務用携帯…) or as another kind of number (注文番号…).
 - Landlines, 0120/0570 and 050 (IP phone) numbers are office numbers unless the text says they
   are private (自宅, 実家, 私用, プライベート…).
-- A postal address is 〒 + a postal code + a prefecture or municipality; the address of an office
-  or a venue (庁舎, 市役所, 会場, ビル…) is not personal unless the text calls it one's home.
 - A date of birth is a full date (year, month, day; 西暦 or 和暦) after a birth keyword
   (生年月日, 誕生日, DOB…) or followed by 生まれ/生; not dates of mascots, municipalities or
   eligibility ranges (…生まれの方).
@@ -18,7 +16,8 @@ import re
 from collections.abc import Iterator
 
 from bot.detectors.context import HYPHENS, Protected, nearest_before
-from bot.detectors.model import FindingKind, Hit, Rule, Severity
+from bot.detectors.examples import in_example, is_blank, is_placeholder
+from bot.detectors.model import FindingKind, Hit, personal_warning
 
 # ---------------------------------------------------------------------------------- phones
 _SEP = rf"(?:[ ]?[{HYPHENS}.][ ]?|[ ]{{1,2}})?"
@@ -48,6 +47,9 @@ _NOT_A_PHONE = re.compile(
 )
 _WORK_PHONE_AFTER = re.compile(r"[ ]?\(?[ ]?(?:公用|業務用?|社用|貸与|庁用)")
 _PRIVATE_PHONE = re.compile(r"自宅|実家|私用|私物|プライベート|個人的な|個人の(?:携帯|電話|番号)")
+# A section's name right before the number: the section's phone, not a person's.
+_SECTION_BEFORE = re.compile(r"(?:課|係|室|班|局|本部|センター|担当|窓口|事務局)[ :]?\(?$")
+_PRIVATE_AFTER = re.compile(r"[ ]?(?:\(|は|が|も)?[ ]?(?:自宅|実家|私用|私物|プライベート)")
 _PHONE_REACH = 16
 
 
@@ -55,6 +57,8 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
     taken: list[tuple[int, int]] = []
     for match in _MOBILE_INTERNATIONAL.finditer(text):
         if protected.covers(*match.span()) or _is_work_phone(text, match.start(), match.end()):
+            continue
+        if _is_example(text, match.start(), match.end(), 8):
             continue
         taken.append(match.span())
         masked = f"+81-{match.group('p')}-****-****"
@@ -64,6 +68,8 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
         if protected.covers(*span) or any(s < span[1] and span[0] < e for s, e in taken):
             continue
         if _is_work_phone(text, match.start(), match.end()):
+            continue
+        if _is_example(text, match.start(), match.end(), 8):
             continue
         taken.append(span)
         prefix = match.group("p1") or match.group("p2")
@@ -78,16 +84,28 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
         if not ip_phone and (digits != 10 or area in ("070", "080", "090")):
             continue
         private = nearest_before(text, match.start(), _PRIVATE_PHONE, _PHONE_REACH)
+        if private < 0 and _PRIVATE_AFTER.match(text, match.end()):
+            private = match.start()  # 050-xxxx-xxxx は私用の…
         if private < 0 or _is_work_phone(text, match.start(), match.end()):
+            continue
+        if _is_example(text, match.start(), match.end(), digits - len(area)):
             continue
         masked = "050-****-****" if ip_phone else "0*-****-****"
         yield _phone(match.start(), match.end(), masked, 0.8)
+
+
+def _is_example(text: str, start: int, end: int, subscriber_digits: int) -> bool:
+    """090-0000-0000, or 090-1234-5678 given as a format example."""
+    digits = "".join(ch for ch in text[start:end] if ch.isdigit())[-subscriber_digits:]
+    return is_blank(digits) or (is_placeholder(digits) and in_example(text, start, end))
 
 
 def _is_work_phone(text: str, start: int, end: int) -> bool:
     """A work-issued phone, or some other number that merely looks like a phone number."""
     if _WORK_PHONE_AFTER.match(text, end):  # 070-xxxx-xxxx（公用）
         return True
+    if _SECTION_BEFORE.search(text, max(0, start - 4), start):  # 危機管理課 080-xxxx-xxxx
+        return nearest_before(text, start, _PRIVATE_PHONE, _PHONE_REACH) < 0
     work = max(
         nearest_before(text, start, _WORK_PHONE, _PHONE_REACH),
         nearest_before(text, start, _NOT_A_PHONE, _PHONE_REACH),
@@ -97,53 +115,7 @@ def _is_work_phone(text: str, start: int, end: int) -> bool:
 
 
 def _phone(start: int, end: int, masked: str, confidence: float) -> Hit:
-    return Hit(
-        FindingKind.PHONE_NUMBER,
-        Rule.PERSONAL_INFORMATION,
-        Severity.WARN,
-        start,
-        end,
-        masked,
-        confidence,
-    )
-
-
-# ---------------------------------------------------------------------------------- postal
-_PREFECTURES = (
-    "北海道|東京都|京都府|大阪府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉|神奈川|新潟"
-    "|富山|石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根|岡山|広島|山口|徳島"
-    "|香川|愛媛|高知|福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県"
-)
-_ADDRESS_CHAR = rf"[\u3041-\u3096\u30a1-\u30fa\u30fc\u3005\u3007\u4e00-\u9fff0-9{HYPHENS}]"
-_POSTAL = re.compile(
-    rf"〒[ ]?[0-9]{{3}}(?:[ ]?[{HYPHENS}][ ]?[0-9]{{4}}|[0-9]{{4}})?(?![0-9])"
-    rf"[ ,、:]{{0,3}}"
-    rf"(?=(?:{_PREFECTURES})|[\u3041-\u3096\u30a1-\u30fa\u30fc\u4e00-\u9fff]{{1,7}}?[市区町村郡])"
-    rf"{_ADDRESS_CHAR}{{1,40}}"
-)
-_VENUE = re.compile(
-    r"役所|役場|庁|内閣府|省|局|センター|会館|ホール|公民館|図書館|学校|大学|ビル|号館|会場|所在地"
-    r"|事務所|オフィス|本社|支社|支店|株式会社|\(株\)|会社|法人|機構|協会|組合|財団|公社|本部"
-    r"|会議室|施設|体育館|病院|研修所|議会"
-)
-_HOME = re.compile(r"自宅|実家|私の住所|現住所|私宅|自分の住所")
-
-
-def _postal_hits(text: str) -> Iterator[Hit]:
-    for match in _POSTAL.finditer(text):
-        start, end = match.span()
-        window = text[max(0, start - 16) : min(len(text), end + 40)]
-        if _VENUE.search(window) and not _HOME.search(window):
-            continue
-        yield Hit(
-            FindingKind.POSTAL_ADDRESS,
-            Rule.PERSONAL_INFORMATION,
-            Severity.WARN,
-            start,
-            end,
-            "〒***-**** の住所",
-            0.85,
-        )
+    return personal_warning(FindingKind.PHONE_NUMBER, start, end, masked, confidence)
 
 
 # ---------------------------------------------------------------------------- date of birth
@@ -160,7 +132,7 @@ _BIRTH_KEY = (
 # A range (…〜…, …から, 以降) is an eligibility condition, not someone's birthday.
 _NOT_A_RANGE = r"(?![ ]?日?[ ]?(?:[〜~\-]|から|以降|以前|まで|より))"
 _BIRTH_KEY_FIRST = re.compile(
-    rf"{_BIRTH_KEY}[ ]?(?:[:=]|は|の)?[ ]?(?:\([^)\n]{{0,8}}\))?[ ]?(?P<date>{_DATE}){_NOT_A_RANGE}",
+    rf"{_BIRTH_KEY}[ ]?(?:[:=]|は|が|の)?[ ]?(?:\([^)\n]{{0,8}}\))?[ ]?(?P<date>{_DATE}){_NOT_A_RANGE}",
     re.IGNORECASE,
 )
 _BIRTH_DATE_FIRST = re.compile(
@@ -181,15 +153,11 @@ def _birth_hits(text: str) -> Iterator[Hit]:
                 continue
             if nearest_before(text, match.start(), _NOT_A_PERSON, 16) >= 0:
                 continue
+            if in_example(text, start, end):
+                continue
             seen.add(start)
-            yield Hit(
-                FindingKind.BIRTH_DATE,
-                Rule.PERSONAL_INFORMATION,
-                Severity.WARN,
-                start,
-                end,
-                "生年月日（****年**月**日）",
-                0.9,
+            yield personal_warning(
+                FindingKind.BIRTH_DATE, start, end, "生年月日（****年**月**日）", 0.9
             )
 
 
@@ -207,8 +175,6 @@ _DIGIT = re.compile(r"[0-9]")
 def detect(text: str, protected: Protected) -> Iterator[Hit]:
     if _DIGIT.search(text):
         yield from _phone_hits(text, protected)
-        if "〒" in text:
-            yield from _postal_hits(text)
         yield from _birth_hits(text)
 
 

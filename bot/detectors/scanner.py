@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.detectors import confidentiality, link_only, my_number, personal_info
+from bot.detectors import (
+    address,
+    advert,
+    confidentiality,
+    link_only,
+    my_number,
+    personal_info,
+    resident_code,
+)
 from bot.detectors.context import Protected
 from bot.detectors.model import PERSONAL_KINDS, Finding, Hit
 from bot.detectors.normalise import Normalised
@@ -18,9 +26,12 @@ def run(text: str, *, file_name: bool = False) -> list[Finding]:
     hits: list[Hit] = []
     hits.extend(my_number.detect(norm, protected))
     hits.extend(confidentiality.detect(norm, protected, file_name=file_name))
+    hits.extend(resident_code.detect(norm, protected))
     hits.extend(personal_info.detect(norm, protected))
+    hits.extend(address.detect(norm, protected))
     if not file_name:
         hits.extend(link_only.detect(norm))
+        hits.extend(advert.detect(norm))
     findings: list[Finding] = []
     for hit in sorted(hits, key=lambda h: (h.start, -h.end, h.kind)):
         span = normalised.span(hit.start, hit.end)
@@ -41,6 +52,8 @@ def personal_spans(text: str) -> list[tuple[int, int]]:
     for start, end in [
         *my_number.mask_spans(norm, protected),
         *personal_info.mask_spans(norm, protected),
+        *resident_code.mask_spans(norm, protected),
+        *address.mask_spans(norm, protected),
     ]:
         spans.append(normalised.span(start, end))
     return spans

@@ -62,6 +62,14 @@ class Seen:
         """A finding the platform cannot hold (マイナンバー, 機密性3): a case opens."""
         return any(f.severity is Severity.CASE for f in self.findings)
 
+    @property
+    def severity(self) -> Severity:
+        """The strongest reaction the findings call for (a nudge, a warning, a case)."""
+        found = {f.severity for f in self.findings}
+        return next(
+            (level for level in (Severity.CASE, Severity.WARN) if level in found), Severity.NUDGE
+        )
+
 
 def _watched(event: dict[str, Any], review_channel: str | None) -> str | None:
     """The channel of a message event the detectors watch: public, not the review channel."""
@@ -189,7 +197,7 @@ def record(
         user_id=seen.user,
         kinds=seen.kinds,
         details={
-            "severity": (Severity.CASE if seen.serious else Severity.WARN).value,
+            "severity": seen.severity.value,
             "in_file_name": seen.in_file_name,
             "edited": seen.change is Change.EDITED,
         },

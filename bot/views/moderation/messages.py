@@ -7,7 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from bot.detectors import FindingKind
+from bot.detectors import NUDGE_KINDS, FindingKind
 from bot.domain.moderation import CaseAction, DetectorWarning
 from bot.i18n import Language, t
 from bot.timefmt import slack_date
@@ -15,17 +15,27 @@ from bot.views.blocks import cut
 from bot.views.moderation.words import quote, reason_label, rule_text
 
 
+def _nudge_key(warning: DetectorWarning) -> str | None:
+    """The gentle nudge's text when only a post's form (a bare link, an advert) is the matter."""
+    kinds = set(warning.kinds)
+    if not kinds or not kinds <= {kind.value for kind in NUDGE_KINDS}:
+        return None
+    if FindingKind.ADVERT.value in kinds:
+        return "moderation.warning.advert"
+    return "moderation.warning.link_only"
+
+
 def warning_blocks(language: Language, warning: DetectorWarning) -> list[Block]:
     """The poster's ephemeral warning: what was found (never the value), the rule, what to do."""
-    link_only = list(warning.kinds) == [FindingKind.LINK_ONLY.value]
-    labels = "、".join(reason_label(kind, language) for kind in warning.kinds)
-    if link_only:
-        lead = t("moderation.warning.link_only", language)
+    nudge = _nudge_key(warning)
+    if nudge is not None:
+        lead = t(nudge, language)
     else:
+        labels = "、".join(reason_label(kind, language) for kind in warning.kinds)
         lead = t("moderation.warning.found", language, labels=labels)
     rule_lines = "\n".join(quote(rule_text(rule, language)) for rule in warning.rules)
     parts = [lead, f"*{t('moderation.warning.rule', language)}*\n{rule_lines}"]
-    if not link_only:
+    if nudge is None:
         how = "moderation.warning.how_file" if warning.in_file_name else "moderation.warning.how"
         parts.append(t(how, language))
     if warning.case_opened:
@@ -34,8 +44,9 @@ def warning_blocks(language: Language, warning: DetectorWarning) -> list[Block]:
 
 
 def warning_text(language: Language, warning: DetectorWarning) -> str:
-    if list(warning.kinds) == [FindingKind.LINK_ONLY.value]:
-        return t("moderation.warning.link_only", language)
+    nudge = _nudge_key(warning)
+    if nudge is not None:
+        return t(nudge, language)
     labels = "、".join(reason_label(kind, language) for kind in warning.kinds)
     return t("moderation.warning.found", language, labels=labels)
 

@@ -1,0 +1,87 @@
+"""Promotional posts: a link with mostly promotional text and little of the poster's own view.
+
+The platform asks members not to post adverts; like a link-only post, an advert gets a gentle
+nudge to add one's own view, never a warning or a case. A post is an advert when, besides a
+link that is not to Slack, its own words (links, mentions and emoji removed) use several
+promotional phrases (セミナー, 無料, 申込, 弊社, ご紹介, 詳細はこちら…: three with a hard sell
+such as 先着, 今すぐ, 弊社, 今なら半額, 資料請求; four without) and hardly any words of a member's
+own experience or opinion (思います, 当市でも, 参考になりました, ですか…). Without a hard sell
+only a seller's pitch (弊社, 株式会社, 製品, サービス, 見積…) or an event nobody public organises
+is an advert: a member announcing their own organisation's event (当市主催, 当課) or a public
+body's training (県の研修, デジタル庁主催) is news.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.detectors.link_only import MAX_OWN_CHARACTERS, linked_post
+from bot.detectors.model import FindingKind, Hit, nudge
+
+_PROMOTION = re.compile(
+    r"セミナー|ウェビナー|webinar|説明会|展示会|体験会|無料|申込|申し込|エントリー|参加登録|登録は"
+    r"|先着|定員|残りわずか|残席|今すぐ|お早めに|締切間近|受付中|限定|特典|キャンペーン|割引|プレゼント"
+    r"|弊社|当社|ご紹介|紹介します|導入事例|導入実績|資料請求|お問い?合わ?せ|お気軽に|詳細は|詳しくは"
+    r"|こちらから|サービス|ソリューション|製品|新機能|リリース|トライアル|デモ|ぜひ|是非|お見逃し"
+    r"|登壇|ご参加|ご案内|開催決定|特設|ダウンロード|講座|研修|参加費|今なら|半額|早割|%off|オフ"
+    r"|無料相談|開催|配信|お任せ|特別価格|ご提供|提供(?:を)?開始|お見積|見積り|サポートします|一括"
+    r"|パッケージ|プラン|大幅|定員になり次第|株式会社|効率化に|なら弊社|free|register|sign up|our (?:product|service|solution)|demo|trial|discount",
+    re.IGNORECASE,
+)
+_HARD_SELL = re.compile(
+    r"先着|残りわずか|残席|今すぐ|お早めに|締切間近|お見逃し|限定|特典|キャンペーン|割引|プレゼント"
+    r"|弊社|当社|資料請求|無料トライアル|トライアル|導入実績|お気軽に|詳細はこちら|詳しくはこちら"
+    r"|開催決定|今なら|半額|早割|%off|締切迫|締め?切間近|!{2,}|★|お任せ|特別価格|ご提供|提供(?:を)?開始"
+    r"|お見積|定員になり次第|主催:株式会社|limited|register now|sign up now"
+    r"|free trial|our (?:product|service|solution)",
+    re.IGNORECASE,
+)
+_OWN_VIEW = re.compile(
+    r"思い|と思|感じ|個人的|印象|参考にな|勉強にな|気にな|興味深|私は|私も|私の|自分|うちの|うちでも"
+    r"|当(?:市|町|村|区|県|課|庁)(?:でも|では|の)|本(?:市|町|村)(?:でも|では)|皆さん|みなさん|どう(?:思|でしょう|され)"
+    r"|ですか|ますか|でしょうか|\?|経験|実際に|試して|使ってみ|拝見|読んで|よかった|良かった|便利"
+    r"|課題|悩ん|困って|なるほど|同感|気づ|学び|ポイントは|特に|ただ、|一方"
+)
+# A member's own organisation speaking (当市主催, 私たちの課): an announcement, unless it hard-sells.
+_OWN_ORGANISATION = re.compile(
+    r"当(?:市|町|村|区|県|課|庁|室|係)|本(?:市|町|村|県)|弊(?:市|町|村|県|課)|私たち|うちの|主催"
+)
+# Without a hard sell, only a seller advertises: a public body's training or briefing is news.
+_COMMERCIAL = re.compile(
+    r"弊社|当社|株式会社|\(株\)|製品|サービス|ソリューション|価格|見積|資料請求|プラン|パッケージ|ツール"
+    r"|「[^」]{1,24}」(?:の|を)?(?:ご紹介|ご案内|提供)|導入(?:なら|支援)|お任せ|our |trial",
+    re.IGNORECASE,
+)
+_EVENT = re.compile(r"セミナー|ウェビナー|webinar|講座|説明会|体験会", re.IGNORECASE)
+# A public body organising it: 県の研修, デジタル庁主催, 〇〇市が開催.
+_PUBLIC_ORGANISER = re.compile(
+    r"(?:[県市町村区庁省府]|機構|協議会|事務局)(?:が|の|で)?(?:主催|共催|開催する|実施する|研修)"
+)
+MIN_PROMOTIONS = 3  # with a hard sell
+MIN_PROMOTIONS_PLAIN = 4  # without one, from a seller
+
+
+def _sold(words: str) -> bool:
+    """Without a hard sell: a seller's pitch, or an event nobody public organises."""
+    if _OWN_ORGANISATION.search(words) or _PUBLIC_ORGANISER.search(words):
+        return False
+    return bool(_COMMERCIAL.search(words) or _EVENT.search(words))
+
+
+def detect(text: str) -> Iterator[Hit]:
+    post = linked_post(text, count_limit=len(text) + 1)
+    if post is None or post.own_count <= MAX_OWN_CHARACTERS:
+        return  # no link, or a link-only post (link_only.py)
+    words = f"{post.own_words} {post.labels}"
+    hard_sell = _HARD_SELL.search(words) is not None
+    if not hard_sell and not _sold(words):
+        return
+    promotions = {match.group().lower() for match in _PROMOTION.finditer(words)}
+    if len(promotions) < (MIN_PROMOTIONS if hard_sell else MIN_PROMOTIONS_PLAIN):
+        return
+    views = len(_OWN_VIEW.findall(words))
+    if views > 1:
+        return
+    start, end = post.first_link
+    yield nudge(FindingKind.ADVERT, start, end, "宣伝が中心の投稿", 0.7 if views else 0.8)
