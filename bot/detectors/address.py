@@ -84,6 +84,7 @@ _VENUE = re.compile(
     r"|会議室|施設|体育館|病院|研修所|議会|店舗|工場|分室|出張所|支所|窓口|保育園|幼稚園"
 )
 _VENUE_REACH = 14
+_VENUE_BEFORE_REACH = 40
 
 
 @cache
@@ -169,9 +170,18 @@ def _block_hits(text: str, protected: Protected) -> Iterator[Hit]:
 
 
 def _near_venue(text: str, address: Address) -> bool:
-    before = text[max(0, address.start - _VENUE_REACH) : address.start]
-    after = text[address.end : address.end + _VENUE_REACH]
-    return any(_VENUE.search(part) for part in (before, after))
+    """A venue named right after the address, or before it with nobody named in between
+    (保健センターの住所が変わりました：…)."""
+    if _VENUE.search(text, address.end, address.end + _VENUE_REACH):
+        return True
+    low = max(0, address.start - _VENUE_BEFORE_REACH)
+    venues = list(_VENUE.finditer(text, low, address.start))
+    if not venues:
+        return False
+    last = venues[-1].end()
+    return not person_between(text, last, address.start) and not _STRONG_HOME.search(
+        text, last, address.start
+    )
 
 
 def _hit(start: int, end: int, masked: str, confidence: float) -> Hit:

@@ -22,18 +22,20 @@ from bot.detectors.model import FindingKind, Hit, nudge
 _PROMOTION = re.compile(
     r"セミナー|ウェビナー|webinar|説明会|展示会|体験会|無料|申込|申し込|エントリー|参加登録|登録は"
     r"|先着|定員|残りわずか|残席|今すぐ|お早めに|締切間近|受付中|限定|特典|キャンペーン|割引|プレゼント"
-    r"|弊社|当社|ご紹介|紹介します|導入事例|導入実績|資料請求|お問い?合わ?せ|お気軽に|詳細は|詳しくは"
+    r"|弊社|当社|ご紹介|紹介します|導入事例|導入実績|資料請求|お問い?合わ?せ|お気軽に|詳細|詳しくは"
     r"|こちらから|サービス|ソリューション|製品|新機能|リリース|トライアル|デモ|ぜひ|是非|お見逃し"
     r"|登壇|ご参加|ご案内|開催決定|特設|ダウンロード|講座|研修|参加費|今なら|半額|早割|%off|オフ"
     r"|無料相談|開催|配信|お任せ|特別価格|ご提供|提供(?:を)?開始|お見積|見積り|サポートします|一括"
-    r"|パッケージ|プラン|大幅|定員になり次第|株式会社|効率化に|なら弊社|free|register|sign up|our (?:product|service|solution)|demo|trial|discount",
+    r"|パッケージ|プラン|大幅|定員になり次第|株式会社|効率化に|なら弊社|実施中|募集中|公開中|事例集"
+    r"|free|register|sign up|our (?:product|service|solution)|demo|trial|discount",
     re.IGNORECASE,
 )
 _HARD_SELL = re.compile(
     r"先着|残りわずか|残席|今すぐ|お早めに|締切間近|お見逃し|限定|特典|キャンペーン|割引|プレゼント"
     r"|弊社|当社|資料請求|無料トライアル|トライアル|導入実績|お気軽に|詳細はこちら|詳しくはこちら"
     r"|開催決定|今なら|半額|早割|%off|締切迫|締め?切間近|!{2,}|★|お任せ|特別価格|ご提供|提供(?:を)?開始"
-    r"|お見積|定員になり次第|主催:株式会社|limited|register now|sign up now"
+    r"|お見積|定員になり次第|主催:株式会社|お申し?込みは(?:こちら|下記)|詳細・お申し?込み|資料ダウンロード"
+    r"|24時間|業界初|実質0円|no\.?1|limited|register now|sign up now"
     r"|free trial|our (?:product|service|solution)",
     re.IGNORECASE,
 )
@@ -77,7 +79,11 @@ def detect(text: str) -> Iterator[Hit]:
     hard_sell = _HARD_SELL.search(words) is not None
     if not hard_sell and not _sold(words):
         return
-    promotions = {match.group().lower() for match in _PROMOTION.finditer(words)}
+    promotions = {
+        match.group().lower()
+        for pattern in (_PROMOTION, _HARD_SELL)
+        for match in pattern.finditer(words)
+    }
     if len(promotions) < (MIN_PROMOTIONS if hard_sell else MIN_PROMOTIONS_PLAIN):
         return
     views = len(_OWN_VIEW.findall(words))

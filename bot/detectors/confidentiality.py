@@ -55,7 +55,7 @@ _FILE_DELIMITER = "_-. ()[]【】　"
 _AFTER_META = re.compile(
     r"[ ]?(?:\)|」)?(?:の(?:情報|資料|文書|データ|もの|ファイル))?(?:の|は|を|が|も|に)?[ ]?"
     r"(?:(?:取り?扱い?|扱い)(?:方|について|に関|は|を|が)|定義|範囲|考え方|判断|基準|運用|ルール"
-    r"|分類|区分|格付け?(?![けさしてた済])|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当"
+    r"|分類(?!され|で管理)|区分(?!で管理|で保管|で保存)|格付け?(?![けさしてた済])|らしき|っぽい|のような|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当"
     r"|該当(?:する|します)(?:か|かどうか|可能性|おそれ|恐れ)|(?:取り?)?扱う|とか|該当しない|該当せず|(?:当た|あた)(?:る|ります)か"
     r"|(?:スタンプ|印(?!刷)|マーク|表示|ラベル|シール|判子|はんこ)|では(?:ない|なく|ありません)"
     r"|じゃ(?:ない|なく|ありません)"
@@ -73,7 +73,8 @@ _SECRET_FOLLOW = re.compile(
 _TOPIC = re.compile(r"(?:の(?:情報|資料|文書|データ|もの))?(?:は|も)")
 _RULE_WORDS = re.compile(
     r"必要|要する|できる|できます|できない|できません|可能|不可|禁止|厳禁|NG|ダメ|だめ|扱え|扱わ"
-    r"|投稿し|共有し|ご遠慮|控え|避け|ように|べき|なければ|いけない|なりません"
+    r"|投稿し|共有し|ご遠慮|控え|避け|ように|べき|なければ|いけない|なりません|すること|しないこと"
+    r"|に限る|暗号化"
 )
 _REFUSAL = re.compile(
     r"(?:扱え|扱わ|投稿|掲載|共有|公開|アップ|載せ|貼|添付|送信|お伝え|お見せ|説明|開示|出せ|入力"
@@ -209,10 +210,19 @@ def _bracket_end(text: str, start: int, end: int) -> int:
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
-    if start == 0 or end >= len(text):
+    """「部外秘」, 「極秘・秘・取扱注意」 (labels named, not applied), or a quoted rule or quiz
+    (「機密性3の資料は投稿しない」)."""
+    opening = max(text.rfind(quote, max(0, start - 60), start) for quote in _QUOTES)
+    if opening < 0 or text.find("\n", opening, start) >= 0:
         return False
-    closing = _QUOTES.get(text[start - 1])
-    return closing is not None and text[end] == closing
+    closing = text.find(_QUOTES[text[opening]], end)
+    if closing < 0 or text.find("\n", end, closing) >= 0:
+        return False
+    inner = text[opening + 1 : start] + text[end:closing]
+    if _PURE_LABEL.fullmatch(_TERMS.sub("", inner)):
+        return True
+    quoted = text[opening + 1 : closing]
+    return bool(_RULE_WORDS.search(quoted) or _REFUSAL.search(quoted) or _QUESTION.search(quoted))
 
 
 def _stamped(text: str, start: int, end: int, file_name: bool) -> bool:

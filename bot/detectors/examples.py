@@ -25,6 +25,11 @@ _EXAMPLE_AFTER = re.compile(
     r"という(?:形|形式|書き方|ふう)|(?:\()?例)"
 )
 _EXAMPLE_REACH = 30
+# A short line announcing an example, a few lines above: 【記入例】, 例), 入力例：
+_EXAMPLE_HEADING = re.compile(
+    r"^[\s【\[(<■●・*]*(?:記入|入力|記載|回答|作成)?例[\s】\])>:]*$", re.MULTILINE
+)
+_HEADING_REACH = 80
 
 
 def is_blank(digits: str) -> bool:
@@ -50,8 +55,11 @@ def is_placeholder(digits: str) -> bool:
 
 
 def in_example(text: str, start: int, end: int) -> bool:
-    """An example word on the value's line just before it, or an example phrase right after."""
-    low = max(line_start(text, start), start - _EXAMPLE_REACH)
-    if _EXAMPLE_BEFORE.search(text, low, start):
+    """An example word on the value's line just before it or heading the lines above it
+    (記入例\n住所：…), or an example phrase right after it."""
+    line = line_start(text, start)
+    low = max(line, start - _EXAMPLE_REACH)
+    if _EXAMPLE_BEFORE.search(text, low, start) or _EXAMPLE_AFTER.match(text, end):
         return True
-    return _EXAMPLE_AFTER.match(text, end) is not None
+    heading = _EXAMPLE_HEADING.search(text, max(0, line - _HEADING_REACH), line)
+    return heading is not None
