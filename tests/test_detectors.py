@@ -193,6 +193,23 @@ def test_my_number_finding() -> None:
     assert person.severity is Severity.CASE  # the card's 4-4-4 format next to a person
 
 
+def test_home_addresses_without_a_postal_code() -> None:
+    text = "住民の山田太郎さん（喜多方市押切南３丁目８番１２号）から相談がありました"
+    finding = _one(text, FindingKind.POSTAL_ADDRESS)
+    assert (
+        text[slice(*finding.span)] == "喜多方市押切南３丁目８番１２号"
+    )  # from the master data's name
+    assert (finding.rule, finding.severity) == (Rule.PERSONAL_INFORMATION, Severity.WARN)
+    flat = "佐藤さんの転居先は須賀川市八幡山1-5-9 コーポ若葉201です"
+    assert "コーポ若葉201" not in mask(flat) and "1-5-9" not in mask(flat)
+    assert _kinds("自宅：緑が丘3-8-12") == {"postal_address"}  # no municipality, but a home
+    assert not _kinds("会場は川口市役所本庁舎（川口市青木2丁目1番1号）です")  # a venue
+    assert not _kinds("当課の住所は川口市本町1-2-3です。郵送はこちらへ")  # one's office
+    assert not _kinds("〇〇町3丁目付近で火災が発生しました")  # an area, no block numbers
+    assert not _kinds("鈴木さんと川口市本町2-3-4の空き店舗を見てきました")  # a shop
+    assert not _kinds("記入例\n住所：〇〇市〇〇町1丁目2番3号\n氏名：山田 太郎")  # an example
+
+
 def test_resident_code_check_digit_and_finding() -> None:
     # 5830194726: 6·2 + 2·3 + 7·4 + 4·5 + 9·6 + 1·7 + 0·2 + 3·3 + 8·4 + 5·5 = 193, 193 mod 11 = 6
     assert resident_code.check_digit("5830194726") == 11 - 6
