@@ -82,6 +82,7 @@ _VENUE = re.compile(
     r"役所|役場|庁|内閣府|省|局|センター|会館|ホール|公民館|図書館|学校|大学|ビル|号館|会場|所在地"
     r"|事務所|オフィス|本社|支社|支店|株式会社|\(株\)|会社|法人|機構|協会|組合|財団|公社|本部"
     r"|会議室|施設|体育館|病院|研修所|議会|店舗|工場|分室|出張所|支所|窓口|保育園|幼稚園"
+    r"|相談所|保健所|研究所|裁判所|税務署|警察署|消防署"
     r"|当(?:課|係|室|庁|市|町|村|所|センター)|弊(?:課|所|市|町|村)|(?:私たちの|うちの)(?:課|係|室|事務所)"
     r"|所属|勤務先|職場"
 )
@@ -157,7 +158,7 @@ def _block_hits(text: str, protected: Protected) -> Iterator[Hit]:
         low, high = max(0, address.start - 50), min(len(text), address.end + 40)
         if _near_venue(text, address) and not _STRONG_HOME.search(text, low, high):
             continue
-        if in_example(text, address.start, address.end):
+        if in_example(text, address.start, address.end) or _placeholder(text, address):
             continue
         home = _HOME.search(text, low, high) is not None
         residence = address.residence or _RESIDENCE_WORD.search(text, address.start, high)
@@ -171,10 +172,21 @@ def _block_hits(text: str, protected: Protected) -> Iterator[Hit]:
         yield _hit(address.start, address.end, MASKED, confidence)
 
 
+def _placeholder(text: str, address: Address) -> bool:
+    """〇〇市〇〇町1-2-3, 1丁目1番1号: a made-up place with made-up numbers."""
+    numbers = [int(n) for n in re.findall(r"[0-9]+", text[address.start : address.end])[:3]]
+    counting = numbers in ([1, 2, 3], [1, 1, 1], [1, 2], [1, 1])
+    return counting and text.count("〇", address.start, address.end) >= 2
+
+
 def _near_venue(text: str, address: Address) -> bool:
     """A venue named right after the address, or before it with nobody named in between
     (保健センターの住所が変わりました：…)."""
-    if _VENUE.search(text, address.end, address.end + _VENUE_REACH):
+    line_end = text.find("\n", address.end)
+    after_end = (
+        address.end + _VENUE_REACH if line_end < 0 else min(line_end, address.end + _VENUE_REACH)
+    )
+    if _VENUE.search(text, address.end, after_end):
         return True
     low = max(0, address.start - _VENUE_BEFORE_REACH)
     venues = list(_VENUE.finditer(text, low, address.start))

@@ -35,7 +35,8 @@ _HARD_SELL = re.compile(
     r"|弊社|当社|資料請求|無料トライアル|トライアル|導入実績|お気軽に|詳細はこちら|詳しくはこちら"
     r"|開催決定|今なら|半額|早割|%off|締切迫|締め?切間近|!{2,}|★|お任せ|特別価格|ご提供|提供(?:を)?開始"
     r"|お見積|定員になり次第|主催:株式会社|お申し?込みは(?:こちら|下記)|詳細・お申し?込み|資料ダウンロード"
-    r"|24時間|業界初|実質0円|no\.?1|limited|register now|sign up now"
+    r"|24時間|業界初|実質0円|no\.?1|初期費用|成果報酬|無料相談|ご提案|承ります|フリーダイヤル"
+    r"|応募はこちら|採用中|カジュアル面談|年収|一緒に働きませんか|new!|プレゼント!|要事前登録|limited|register now|sign up now"
     r"|free trial|our (?:product|service|solution)",
     re.IGNORECASE,
 )
@@ -60,6 +61,7 @@ _EVENT = re.compile(r"セミナー|ウェビナー|webinar|講座|説明会|体�
 _PUBLIC_ORGANISER = re.compile(
     r"(?:[県市町村区庁省府]|機構|協議会|事務局)(?:が|の|で)?(?:主催|共催|開催する|実施する|研修)"
 )
+_QUOTED = re.compile(r"「[^」]*」|『[^』]*』")
 MIN_PROMOTIONS = 3  # with a hard sell
 MIN_PROMOTIONS_PLAIN = 4  # without one, from a seller
 
@@ -86,8 +88,8 @@ def detect(text: str) -> Iterator[Hit]:
     }
     if len(promotions) < (MIN_PROMOTIONS if hard_sell else MIN_PROMOTIONS_PLAIN):
         return
-    views = len(_OWN_VIEW.findall(words))
-    if views > 1:
+    views = len(_OWN_VIEW.findall(_QUOTED.sub("", words)))  # a quoted title is not a view
+    if views > (2 if len(_HARD_SELL.findall(words)) >= 2 else 1):  # hype asks questions too
         return
     start, end = post.first_link
     yield nudge(FindingKind.ADVERT, start, end, "宣伝が中心の投稿", 0.7 if views else 0.8)

@@ -26,7 +26,7 @@ from bot.detectors.context import Protected, line_start, sentence
 from bot.detectors.model import FindingKind, Hit, Rule, Severity
 
 _LEVEL = (
-    r"機密性[ ]?(?:(?:の)?(?:格付け?|区分|レベル|分類)[ ]?)?[:=]?[ ]?"
+    r"(?:自治体)?機密性[ ]?(?:(?:の)?(?:格付け?|区分|レベル|分類)[ ]?)?[:=]?[ ]?"
     r"\(?(?P<lvl>III|II|I|[123])\)?(?P<sub>[A-Ca-c])?(?![0-9A-Za-z])(?:[ ]?(?:区分|レベル))?"
 )
 _TERMS = re.compile(
@@ -53,14 +53,18 @@ _FILE_DELIMITER = "_-. ()[]【】　"
 
 # Immediately after the term: the scheme is being defined, compared or negated.
 _AFTER_META = re.compile(
-    r"[ ]?(?:\)|」)?(?:の(?:情報|資料|文書|データ|もの|ファイル))?(?:の|は|を|が|も|に)?[ ]?"
+    r"[ ]?(?:\)|」)?(?:の?(?:情報|資料|文書|データ|もの|ファイル))?(?:の|は|を|が|も|に)?[ ]?"
     r"(?:(?:取り?扱い?|扱い)(?:方|について|に関|は|を|が)|定義|範囲|考え方|判断|基準|運用|ルール"
     r"|分類(?!され|で管理)|区分(?!で管理|で保管|で保存)|格付け?(?![けさしてた済])|らしき|っぽい|のような|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当"
     r"|該当(?:する|します)(?:か|かどうか|可能性|おそれ|恐れ)|(?:取り?)?扱う|とか|該当しない|該当せず|(?:当た|あた)(?:る|ります)か"
     r"|(?:スタンプ|印(?!刷)|マーク|表示|ラベル|シール|判子|はんこ)|では(?:ない|なく|ありません)"
-    r"|じゃ(?:ない|なく|ありません)"
+    r"|じゃ(?:ない|なく|ありません)|[^。\n]{0,12}(?:とき|場合|際)(?:の|に|は)"
     r"|でない|ない|なし|無し|含ま(?:れ)?(?:てい)?(?:ない|ず|ません)"
     r"|と(?:書|記載|入っ|表示|あ|いう|いった|言|の(?:記載|表示)))"
+)
+# The handling of the class (機密性3情報の取扱いの早見表), unlike 機密性3扱いの資料 (a label).
+_HANDLING = re.compile(
+    r"[ ]?(?:の?(?:情報|資料|文書|データ|もの))?の(?:取り?扱い?|扱い)(?!で|と(?:し|す))"
 )
 _EVENT = re.compile(
     r"[ ]?(?:で|の|と(?:して|し))?[ ]?(?:開催|実施|試行|運用|公開|配布|募集|参加|行|会議|説明会|勉強会"
@@ -88,7 +92,7 @@ _QUESTION_ABOUT_RULES = re.compile(
     r"|問題な|可能|OK|構わ|差し支え|べき"
 )
 _SCHEME_WORDS = re.compile(
-    r"格付け?(?![けさしてた済])|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
+    r"格付け?(?![けさしてた済])|区分(?:を|が|は|の(?:見直|廃止|統合))|一本化|細分化|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
 )
 # A field naming the class: 格付：機密性3A, 区分: 機密性2.
 _LABEL_FIELD = re.compile(r"(?:格付け?|区分|分類|機密区分|取扱区分)[ ]?[:=][ ]?$")
@@ -98,10 +102,19 @@ _CONSENT = re.compile(
 
 # A list introduced as what must not be posted: 次の情報は投稿しないでください。\n・機密性3の情報
 _RULE_LIST_INTRO = re.compile(
-    r"(?:次|以下|下記)の[^\n]{0,30}(?:投稿|掲載|共有|書|載せ|アップ|貼|扱)[^\n]{0,12}"
-    r"(?:ないで|ません|禁止|厳禁|ご遠慮|控え|NG|できない)"
+    r"(?:投稿|掲載|共有|書|載せ|アップ|貼|扱)[^\n]{0,12}(?:ないで|ません|禁止|厳禁|ご遠慮|控え|NG|できない|不可)"
+    r"|(?:NG|禁止|ダメ|だめ|不可)な?(?:もの|情報|こと)"
 )
 _RULE_LIST_REACH = 160
+
+IN_PROSE = 0.8  # the confidence of a label found in running text
+_NEXT_SENTENCE = 60  # what is handed over may follow the label: 機密性3（…）\n…のリストです
+_HANDING_OVER = re.compile(
+    r"貼り?ます|貼っ|添付|共有します|送ります|載せます|アップします|置きます|転記|以下|下記|こちら"
+    r"|(?:資料|文書|情報|データ|ファイル|記録|案|結果|一覧|名簿|台帳)(?:です|になります|を)"
+    r"|扱いで|としてお願い|お願いします|ご確認|見てください|ください|です|でした|になります|指定"
+    r"|上げました|アップしました|として扱|抜粋|一覧|リスト|内訳|案(?:$|\n)"
+)
 
 _LEVEL_DIGIT = {"III": "3", "II": "2", "I": "1"}
 
@@ -124,11 +137,8 @@ def detect(text: str, protected: Protected, *, file_name: bool = False) -> Itera
         if decision is None:
             continue
         if level == "3":
-            kind, rule, severity = (
-                FindingKind.CONFIDENTIALITY_3,
-                Rule.CONFIDENTIALITY_3,
-                Severity.CASE,
-            )
+            kind, rule = FindingKind.CONFIDENTIALITY_3, Rule.CONFIDENTIALITY_3
+            severity = Severity.CASE if _applied(text, match, decision) else Severity.WARN
         else:
             kind, severity = FindingKind.CONFIDENTIALITY_LABEL, Severity.WARN
             rule = (
@@ -143,7 +153,9 @@ def detect(text: str, protected: Protected, *, file_name: bool = False) -> Itera
 def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> float | None:
     """Confidence that this occurrence is used as a label, or None when it is not."""
     start, end = match.span()
-    closing = _bracket_end(text, start, end)
+    term = match.group()
+    bracket_from = end - 1 if term.endswith(")") and "(" not in term else end  # (機密性3)
+    closing = _bracket_end(text, start, bracket_from)
     if closing >= 0:  # a label, unless it is mentioned: （取扱注意）とありますが…
         return None if _AFTER_META.match(text, closing) else 0.95
     if _LABEL_FIELD.search(text, max(0, start - 8), start):
@@ -156,7 +168,7 @@ def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> flo
         return None
     if _quoted(text, start, end):
         return None
-    if _AFTER_META.match(text, end):
+    if _AFTER_META.match(text, end) or _HANDLING.match(text, end):
         return None
     if group == "strong" and ("限" in match.group()) and _EVENT.match(text, end):
         return None
@@ -175,7 +187,18 @@ def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> flo
         return None
     if _SCHEME_WORDS.search(whole):
         return None
-    return 0.9 if stamped else 0.8
+    return 0.9 if stamped else IN_PROSE
+
+
+def _applied(text: str, match: re.Match[str], confidence: float) -> bool:
+    """Whether the label is applied to something being shared here: always for a bracketed,
+    stamped or field label; in prose only when the sentence or the next hands something over (…の資料です,
+    貼ります, 添付します, …の扱いでお願いします). A case costs the secretariat's time, so prose
+    that merely names the class warns without opening one."""
+    if confidence > IN_PROSE:
+        return True
+    low, high = sentence(text, *match.span())
+    return _HANDING_OVER.search(text, low, min(len(text), high + _NEXT_SENTENCE)) is not None
 
 
 def _question_about_rules(text: str, low: int, high: int, term: re.Match[str]) -> bool:

@@ -27,7 +27,8 @@ _EXAMPLE_AFTER = re.compile(
 _EXAMPLE_REACH = 30
 # A short line announcing an example, a few lines above: 【記入例】, 例), 入力例：
 _EXAMPLE_HEADING = re.compile(
-    r"^[\s【\[(<■●・*]*(?:記入|入力|記載|回答|作成)?例[\s】\])>:]*$", re.MULTILINE
+    r"^[^\n]{0,20}(?:記入|入力|記載|回答|作成)?例(?:です|を示します|:)?[\s】\])>:。]*$",
+    re.MULTILINE,
 )
 _HEADING_REACH = 80
 

@@ -41,7 +41,7 @@ _NEGATIVE = re.compile(
 )
 # Without a My Number word: glued to an identifier (ARN "::", "id=", "ID1234…") or followed by a
 # unit (件, 円, bytes…), twelve digits are an account ID or a quantity, not a person.
-_IDENTIFIER_BEFORE = re.compile(r"(?:::|[A-Za-z_=])$")
+_IDENTIFIER_BEFORE = re.compile(r"(?:::|[A-Za-z_=])\Z")
 _UNIT_AFTER = re.compile(
     r"[ ]?(?:円|件|人|個|枚|回|台|秒|行|桁|バイト|bytes?|[kmgt]b)", re.IGNORECASE
 )

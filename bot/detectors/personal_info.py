@@ -25,8 +25,9 @@ _NOT_AFTER_DIGIT = rf"(?<![0-9+])(?<![0-9][{HYPHENS}.])"
 _NOT_BEFORE_DIGIT = rf"(?![0-9])(?![{HYPHENS}.][0-9])"
 _MOBILE = re.compile(
     rf"{_NOT_AFTER_DIGIT}"
-    rf"(?:\([ ]?(?P<p1>0[789]0)[ ]?\)[ ]?|(?P<p2>0[789]0){_SEP})"
-    rf"[0-9]{{4}}{_SEP}[0-9]{{4}}{_NOT_BEFORE_DIGIT}"
+    rf"(?:\([ ]?(?P<p1>0[789]0)[ ]?\)[ ]?[0-9]{{4}}{_SEP}"
+    rf"|(?P<p2>0[789]0)(?:{_SEP}[0-9]{{4}}{_SEP}|\([0-9]{{4}}\)))"  # 090(1234)5678 too
+    rf"[0-9]{{4}}{_NOT_BEFORE_DIGIT}"
 )
 _MOBILE_INTERNATIONAL = re.compile(
     rf"\+[ ]?81[ ]?(?:\(0\))?[ ]?[{HYPHENS}]?[ ]?(?P<p>[789]0){_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"
@@ -45,7 +46,7 @@ _NOT_A_PHONE = re.compile(
     r"注文|受付(?:番号|no)|管理番号|伝票|送り状|整理番号|契約番号|申請番号|会員|(?<![a-z])id(?![a-z])",
     re.IGNORECASE,
 )
-_WORK_PHONE_AFTER = re.compile(r"[ ]?\(?[ ]?(?:公用|業務用?|社用|貸与|庁用)")
+_WORK_PHONE_AFTER = re.compile(r"[ ]?(?:\([^)\n]{0,8}?)?[ ]?(?:公用|業務用?|社用|貸与|庁用)")
 _PRIVATE_PHONE = re.compile(r"自宅|実家|私用|私物|プライベート|個人的な|個人の(?:携帯|電話|番号)")
 # A section's name right before the number: the section's phone, not a person's.
 _SECTION_BEFORE = re.compile(r"(?:課|係|室|班|局|本部|センター|担当|窓口|事務局)[ :]?\(?$")
@@ -132,7 +133,8 @@ _BIRTH_KEY = (
 # A range (…〜…, …から, 以降) is an eligibility condition, not someone's birthday.
 _NOT_A_RANGE = r"(?![ ]?日?[ ]?(?:[〜~\-]|から|以降|以前|まで|より))"
 _BIRTH_KEY_FIRST = re.compile(
-    rf"{_BIRTH_KEY}[ ]?(?:[:=]|は|が|の)?[ ]?(?:\([^)\n]{{0,8}}\))?[ ]?(?P<date>{_DATE}){_NOT_A_RANGE}",
+    rf"{_BIRTH_KEY}[ ]?(?:[:=]|は|が|の)?[^0-9\n。]{{0,10}}?(?:\([^)\n]{{0,8}}\))?[ ]?"
+    rf"(?P<date>{_DATE}){_NOT_A_RANGE}",
     re.IGNORECASE,
 )
 _BIRTH_DATE_FIRST = re.compile(
