@@ -45,10 +45,11 @@ _AFTER_BRACKET = re.compile(rf"(?P<inner>[^{_OPEN}{_CLOSE}\n]*?)(?:[{_CLOSE}]|&g
 _PURE_LABEL = re.compile(r"[\s・、,/|:_\-+&]*")
 _QUOTES = {"「": "」", "『": "』", '"': '"', "“": "”", "'": "'", "‘": "’"}
 
-_LINE_PREFIX = re.compile(r"(?:[\s※■□◆◇●○・*\-•>#]|&gt;)*")  # bullets, bold, quote
-_STAMP_END = re.compile(r"$|[\s:|/_・*\-]", re.MULTILINE)
+# Bullets, numbering, bold, quote.
+_LINE_PREFIX = re.compile(r"(?:[\s※■□◆◇●○・*\-•>#]|&gt;|\(?[0-9]{1,2}[).]?)*")
+_STAMP_END = re.compile(r"$|[\s:|/_・*\-(]", re.MULTILINE)
 # A stamp with nothing after it on its line, or a colon: a header, whatever follows.
-_STAMP_ALONE = re.compile(r"[ ]*(?:$|[:|])", re.MULTILINE)
+_STAMP_ALONE = re.compile(r"[ ]*(?:\([^)\n]{0,12}\))?[ ]*(?:$|[:|])", re.MULTILINE)
 _FILE_DELIMITER = "_-. ()[]【】　"
 
 # Immediately after the term: the scheme is being defined, compared or negated.
@@ -58,7 +59,7 @@ _AFTER_META = re.compile(
     r"|分類(?!され|で管理)|区分(?!で管理|で保管|で保存)|格付け?(?![けさしてた済])|らしき|っぽい|のような|例(?!え)|違い|線引き|とは|って何|以上|以下|未満|相当"
     r"|該当(?:する|します)(?:か|かどうか|可能性|おそれ|恐れ)|(?:取り?)?扱う|とか|該当しない|該当せず|(?:当た|あた)(?:る|ります)か"
     r"|(?:スタンプ|印(?!刷)|マーク|表示|ラベル|シール|判子|はんこ)|では(?:ない|なく|ありません)"
-    r"|じゃ(?:ない|なく|ありません)|[^。\n]{0,12}(?:とき|場合|際)(?:の|に|は)"
+    r"|じゃ(?:ない|なく|ありません)|と同じ|の?意味|[^。\n]{0,12}(?:とき|場合|際)(?:の|に|は)"
     r"|でない|ない|なし|無し|含ま(?:れ)?(?:てい)?(?:ない|ず|ません)"
     r"|と(?:書|記載|入っ|表示|あ|いう|いった|言|の(?:記載|表示)))"
 )
@@ -66,6 +67,8 @@ _AFTER_META = re.compile(
 _HANDLING = re.compile(
     r"[ ]?(?:の?(?:情報|資料|文書|データ|もの))?の(?:取り?扱い?|扱い)(?!で|と(?:し|す))"
 )
+# Putting the label on things is the topic: 【取扱注意】を付ける運用.
+_ATTACHING = re.compile(r"[ ]?(?:を|が|の)?(?:付け|つけ|付与|付い|押|記載し|表示し)")
 _EVENT = re.compile(
     r"[ ]?(?:で|の|と(?:して|し))?[ ]?(?:開催|実施|試行|運用|公開|配布|募集|参加|行|会議|説明会|勉強会"
     r"|研修|イベント|会合|打ち?合わ?せ|ミーティング|取組|意見交換|検討会|懇談会|視察|セミナー)"
@@ -84,7 +87,7 @@ _REFUSAL = re.compile(
     r"(?:扱え|扱わ|投稿|掲載|共有|公開|アップ|載せ|貼|添付|送信|お伝え|お見せ|説明|開示|出せ|入力"
     r"|持ち出|外に出|出さ)"
     r"[^。!?\n]{0,8}?(?:ない|ません|不可|禁止|厳禁|NG|ダメ|控え|遠慮|避け|割愛)"
-    r"|禁止|厳禁|割愛|差し控え"
+    r"|割愛|差し控え"
 )
 _QUESTION = re.compile(r"\?|(?:です|ます|でしょう|ません)か|っけ|かな|かね")
 _QUESTION_ABOUT_RULES = re.compile(
@@ -103,7 +106,7 @@ _CONSENT = re.compile(
 # A list introduced as what must not be posted: 次の情報は投稿しないでください。\n・機密性3の情報
 _RULE_LIST_INTRO = re.compile(
     r"(?:投稿|掲載|共有|書|載せ|アップ|貼|扱)[^\n]{0,12}(?:ないで|ません|禁止|厳禁|ご遠慮|控え|NG|できない|不可)"
-    r"|(?:NG|禁止|ダメ|だめ|不可)な?(?:もの|情報|こと)"
+    r"|(?:NG|禁止|ダメ|だめ|不可)な?(?:もの|情報|こと)|約束事|禁止事項|注意事項|どれ(?:か|ですか)|次のうち"
 )
 _RULE_LIST_REACH = 160
 
@@ -157,7 +160,9 @@ def _decide(text: str, match: re.Match[str], group: str, file_name: bool) -> flo
     bracket_from = end - 1 if term.endswith(")") and "(" not in term else end  # (機密性3)
     closing = _bracket_end(text, start, bracket_from)
     if closing >= 0:  # a label, unless it is mentioned: （取扱注意）とありますが…
-        return None if _AFTER_META.match(text, closing) else 0.95
+        mentioned = _AFTER_META.match(text, closing) or _ATTACHING.match(text, closing)
+        refused = _REFUSAL.search(text, closing, sentence(text, start, closing)[1])
+        return None if mentioned or refused or _in_rule_list(text, start) else 0.95
     if _LABEL_FIELD.search(text, max(0, start - 8), start):
         return 0.9
     stamped = _stamped(text, start, end, file_name)
@@ -245,7 +250,8 @@ def _quoted(text: str, start: int, end: int) -> bool:
     if _PURE_LABEL.fullmatch(_TERMS.sub("", inner)):
         return True
     quoted = text[opening + 1 : closing]
-    return bool(_RULE_WORDS.search(quoted) or _REFUSAL.search(quoted) or _QUESTION.search(quoted))
+    asked = _QUESTION.search(quoted) or quoted.endswith("か")
+    return bool(_RULE_WORDS.search(quoted) or _REFUSAL.search(quoted) or asked)
 
 
 def _stamped(text: str, start: int, end: int, file_name: bool) -> bool:

@@ -24,7 +24,7 @@ _EXAMPLE_AFTER = re.compile(
     r"[ )」』]{0,3}(?:の|と|を)?(?:ように|ような|みたいに|みたいな|等の|などの|形式|書式|のフォーマット|"
     r"という(?:形|形式|書き方|ふう)|(?:\()?例)"
 )
-_EXAMPLE_REACH = 30
+_EXAMPLE_REACH = 80
 # A short line announcing an example, a few lines above: 【記入例】, 例), 入力例：
 _EXAMPLE_HEADING = re.compile(
     r"^[^\n]{0,20}(?:記入|入力|記載|回答|作成)?例(?:です|を示します|:)?[\s】\])>:。]*$",

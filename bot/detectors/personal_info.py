@@ -52,6 +52,7 @@ _PRIVATE_PHONE = re.compile(r"自宅|実家|私用|私物|プライベート|個
 _SECTION_BEFORE = re.compile(r"(?:課|係|室|班|局|本部|センター|担当|窓口|事務局)[ :]?\(?$")
 _PRIVATE_AFTER = re.compile(r"[ ]?(?:\(|は|が|も)?[ ]?(?:自宅|実家|私用|私物|プライベート)")
 _PHONE_REACH = 16
+_PRIVATE_REACH = 32  # 実家（山形市…、電話 03-…）
 
 
 def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
@@ -84,7 +85,7 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
         ip_phone = area == "050" and digits == 11
         if not ip_phone and (digits != 10 or area in ("070", "080", "090")):
             continue
-        private = nearest_before(text, match.start(), _PRIVATE_PHONE, _PHONE_REACH)
+        private = nearest_before(text, match.start(), _PRIVATE_PHONE, _PRIVATE_REACH)
         if private < 0 and _PRIVATE_AFTER.match(text, match.end()):
             private = match.start()  # 050-xxxx-xxxx は私用の…
         if private < 0 or _is_work_phone(text, match.start(), match.end()):
@@ -138,8 +139,9 @@ _BIRTH_KEY_FIRST = re.compile(
     re.IGNORECASE,
 )
 _BIRTH_DATE_FIRST = re.compile(
-    rf"(?P<date>{_DATE})[ ]?(?:生まれ|生(?=$|[ \n、。,)\]】]))"
-    r"(?!の(?:子|方|人|者|児|お子|乳幼児)|以降|以前|から|まで)"
+    rf"(?P<date>{_DATE})[ ]?(?:生まれ|生(?=$|[ \n、。,)\]】]|の))"
+    r"(?!の(?:子|人|者|児|お子|乳幼児)|の方(?:から|まで|以降|は対象|が対象|を対象|へ|に|全員)"
+    r"|以降|以前|から|まで)"
 )
 _NOT_A_PERSON = re.compile(
     r"キャラ|マスコット|市制|町制|村制|区制|施行|設立|創立|創業|開設|開庁|開館|開校"
