@@ -57,6 +57,7 @@ _BLOCK = re.compile(
     rf"|(?<![0-9.])[1-9][0-9]{{0,3}}[ ]?[{_H}][ ]?[0-9]{{1,4}}(?:[ ]?[{_H}][ ]?[0-9]{{1,4}})?(?![0-9.])"
 )
 # The place names before the numbers; Hokkaido's grid (豊岡5条, 東1線) and Iwate's 地割 included.
+_BLOCK_HINT = re.compile(rf"丁目|番|[0-9][ ]?[{_H}][ ]?[0-9]")  # what every block form has
 _PLACE_RUN = re.compile(rf"(?:[{_PLACE}]|[0-9]{{1,2}}(?:条|線|号線|地割))+[ ]?$")
 _MUNICIPALITY = re.compile(
     rf"(?:{_PREFECTURES})|[\u3007\u3005\u30f6\u4e00-\u9fff]{{1,5}}?[市区町村郡]"
@@ -124,6 +125,8 @@ def _postal_hits(text: str) -> Iterator[Hit]:
 
 def addresses(text: str, protected: Protected) -> Iterator[Address]:
     """Block numbers after a place name, with where the address starts and ends."""
+    if not _BLOCK_HINT.search(text):
+        return
     for block in _BLOCK.finditer(text):
         start, end = block.span()
         if protected.covers(start, end):

@@ -174,12 +174,14 @@ def _plausible_date(match: re.Match[str]) -> bool:
 
 
 _DIGIT = re.compile(r"[0-9]")
+_BIRTH_HINT = re.compile(r"生|誕|d\.?o\.?b|birth|born", re.IGNORECASE)  # what both patterns need
 
 
 def detect(text: str, protected: Protected) -> Iterator[Hit]:
     if _DIGIT.search(text):
         yield from _phone_hits(text, protected)
-        yield from _birth_hits(text)
+        if _BIRTH_HINT.search(text):
+            yield from _birth_hits(text)
 
 
 def mask_spans(text: str, protected: Protected) -> Iterator[tuple[int, int]]:
