@@ -68,7 +68,7 @@ _HANDLING = re.compile(
     r"[ ]?(?:の?(?:情報|資料|文書|データ|もの))?の(?:取り?扱い?|扱い)(?!で|と(?:し|す))"
 )
 # Putting the label on things is the topic: 【取扱注意】を付ける運用.
-_ATTACHING = re.compile(r"[ ]?(?:を|が|の)?(?:付け|つけ|付与|付い|押|記載し|表示し)")
+_ATTACHING = re.compile(r"[ ]?(?:って|と|を|が|の)?(?:付け|つけ|付与|付い|押|記載し|表示し)")
 _EVENT = re.compile(
     r"[ ]?(?:で|の|と(?:して|し))?[ ]?(?:開催|実施|試行|運用|公開|配布|募集|参加|行|会議|説明会|勉強会"
     r"|研修|イベント|会合|打ち?合わ?せ|ミーティング|取組|意見交換|検討会|懇談会|視察|セミナー)"
@@ -95,7 +95,7 @@ _QUESTION_ABOUT_RULES = re.compile(
     r"|問題な|可能|OK|構わ|差し支え|べき"
 )
 _SCHEME_WORDS = re.compile(
-    r"格付け?(?![けさしてた済])|区分(?:を|が|は|の(?:見直|廃止|統合))|一本化|細分化|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
+    r"格付け?(?![けさしてた済])|区分(?:を|が|は|け|の(?:見直|廃止|統合))|運用|一本化|細分化|統一基準|セキュリティポリシー|ガイドライン|対策基準|規程|規則|要領|ルール"
 )
 # A field naming the class: 格付：機密性3A, 区分: 機密性2.
 _LABEL_FIELD = re.compile(r"(?:格付け?|区分|分類|機密区分|取扱区分)[ ]?[:=][ ]?$")
@@ -111,6 +111,7 @@ _RULE_LIST_INTRO = re.compile(
 _RULE_LIST_REACH = 160
 
 IN_PROSE = 0.8  # the confidence of a label found in running text
+_PREVIOUS_SENTENCE = 30  # …本文に貼ります。機密性3B\n…
 _NEXT_SENTENCE = 60  # what is handed over may follow the label: 機密性3（…）\n…のリストです
 _HANDING_OVER = re.compile(
     r"貼り?ます|貼っ|添付|共有します|送ります|載せます|アップします|置きます|転記|以下|下記|こちら"
@@ -203,7 +204,8 @@ def _applied(text: str, match: re.Match[str], confidence: float) -> bool:
     if confidence > IN_PROSE:
         return True
     low, high = sentence(text, *match.span())
-    return _HANDING_OVER.search(text, low, min(len(text), high + _NEXT_SENTENCE)) is not None
+    low, high = max(0, low - _PREVIOUS_SENTENCE), min(len(text), high + _NEXT_SENTENCE)
+    return _HANDING_OVER.search(text, low, high) is not None
 
 
 def _question_about_rules(text: str, low: int, high: int, term: re.Match[str]) -> bool:
@@ -217,9 +219,10 @@ def _question_about_rules(text: str, low: int, high: int, term: re.Match[str]) -
 
 
 def _in_rule_list(text: str, start: int) -> bool:
-    """A bullet under a line saying the items below must not be posted."""
+    """On a bullet under a line saying the items below must not be posted."""
     line = line_start(text, start)
-    if line == 0 or _LINE_PREFIX.fullmatch(text, line, start) is None:
+    bullet = _LINE_PREFIX.match(text, line)
+    if line == 0 or bullet is None or (bullet.end() == line and start != line):
         return False
     return _RULE_LIST_INTRO.search(text, max(0, line - _RULE_LIST_REACH), line) is not None
 

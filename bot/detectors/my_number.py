@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.detectors.context import HYPHENS, Protected, nearest_before, person_between
+from bot.detectors.context import HYPHENS, Protected, line_start, nearest_before, person_between
 from bot.detectors.examples import in_example, is_placeholder
 from bot.detectors.model import FindingKind, Hit, Rule, Severity
 
@@ -30,7 +30,7 @@ _POSITIVE = re.compile(r"マイナンバー|マイナ番号|個人番号|my ?num
 # Labels of other 12-digit numbers: when one of these is closer than a My Number word, the
 # number is that other thing (order, parcel, account, meeting numbers…).
 _NEGATIVE = re.compile(
-    r"法人番号|会社法人等番号|電話|携帯|注文|発注|受注|受付|口座|会員|お客様番号|顧客|管理番号|伝票"
+    r"法人番号|会社法人等番号|電話|携帯|注文|発注|受注|受付(?:番号|no)|口座|会員|お客様番号|顧客|管理番号|伝票"
     r"|送り状|追跡|配送|問い?合わ?せ番号|整理番号|請求|契約番号|案件番号|申請番号|品番|型番"
     r"|製造番号|シリアル|登録番号|免許|保険証|被保険者(?:番号|証)|年金|証券|会議|ミーティング|パスコード"
     r"|科目|(?<!住民票)コード|予算|事業(?:番号|費)|歳出|歳入|見積|納品|請求書|インボイス|文書番号"
@@ -110,7 +110,8 @@ def candidates(text: str, protected: Protected) -> Iterator[Candidate]:
             continue
         digits = match.group("a") + match.group("b") + match.group("c")
         positive = nearest_before(text, start, _POSITIVE, _REACH_BEFORE)
-        negative = nearest_before(text, start, _NEGATIVE, _REACH_BEFORE)
+        line = line_start(text, start)  # another number's label labels its own line only
+        negative = nearest_before(text, start, _NEGATIVE, min(_REACH_BEFORE, start - line))
         if positive >= 0 and positive >= negative:  # on a tie (個人No) the My Number word wins
             context = 1
         elif negative > positive:

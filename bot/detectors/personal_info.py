@@ -51,12 +51,14 @@ _PRIVATE_PHONE = re.compile(r"自宅|実家|私用|私物|プライベート|個
 # A section's name right before the number: the section's phone, not a person's.
 _SECTION_BEFORE = re.compile(r"(?:課|係|室|班|局|本部|センター|担当|窓口|事務局)[ :]?\(?$")
 _PRIVATE_AFTER = re.compile(r"[ ]?(?:\(|は|が|も)?[ ]?(?:自宅|実家|私用|私物|プライベート)")
+_LIST_JOIN = re.compile(r"[ ]?(?:と|、|,|/|・|及び|および|or)?[ ]?")
 _PHONE_REACH = 16
 _PRIVATE_REACH = 32  # 実家（山形市…、電話 03-…）
 
 
 def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
     taken: list[tuple[int, int]] = []
+    work_ends: list[int] = []  # 公用携帯は 070-… と 070-…: the second is the same kind
     for match in _MOBILE_INTERNATIONAL.finditer(text):
         if protected.covers(*match.span()) or _is_work_phone(text, match.start(), match.end()):
             continue
@@ -69,7 +71,10 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
         span = match.span()
         if protected.covers(*span) or any(s < span[1] and span[0] < e for s, e in taken):
             continue
-        if _is_work_phone(text, match.start(), match.end()):
+        if _is_work_phone(text, match.start(), match.end()) or _listed_after(
+            text, match.start(), work_ends
+        ):
+            work_ends.append(match.end())
             continue
         if _is_example(text, match.start(), match.end(), 8):
             continue
@@ -94,6 +99,11 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
             continue
         masked = "050-****-****" if ip_phone else "0*-****-****"
         yield _phone(match.start(), match.end(), masked, 0.8)
+
+
+def _listed_after(text: str, start: int, work_ends: list[int]) -> bool:
+    """Right after a work phone, joined by と, 、, / or a space: one more of the same."""
+    return any(_LIST_JOIN.fullmatch(text, end, start) for end in work_ends)
 
 
 def _is_example(text: str, start: int, end: int, subscriber_digits: int) -> bool:
