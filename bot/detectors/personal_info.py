@@ -39,7 +39,7 @@ _OTHER_PHONE = re.compile(
     rf"{_SEP}(?P<b>[0-9]{{1,4}}){_SEP}(?P<c>[0-9]{{4}}){_NOT_BEFORE_DIGIT}"
 )
 _WORK_PHONE = re.compile(
-    r"(?:公用|業務用?|社用|会社|貸与|災害用|庁用|課の|係の|部署の)(?:の)?"
+    r"(?:公用|業務用?|職務用?|社用|会社|貸与|支給|災害用|庁用|課の|係の|部署の)(?:支給|貸与)?(?:の)?"
     r"(?:携帯|スマホ|スマートフォン|電話|端末|番号)"
 )
 _NOT_A_PHONE = re.compile(
@@ -47,7 +47,9 @@ _NOT_A_PHONE = re.compile(
     re.IGNORECASE,
 )
 _WORK_PHONE_AFTER = re.compile(r"[ ]?(?:\([^)\n]{0,8}?)?[ ]?(?:公用|業務用?|社用|貸与|庁用)")
-_PRIVATE_PHONE = re.compile(r"自宅|実家|私用|私物|プライベート|個人的な|個人の(?:携帯|電話|番号)")
+_PRIVATE_PHONE = re.compile(
+    r"自宅|実家|私用|私物|プライベート|個人的な|個人の(?:携帯|電話|番号)|家の(?:固定)?電話|家電"
+)
 # A section's name right before the number: the section's phone, not a person's.
 _SECTION_BEFORE = re.compile(r"(?:課|係|室|班|局|本部|センター|担当|窓口|事務局)[ :]?\(?$")
 _PRIVATE_AFTER = re.compile(r"[ ]?(?:\(|は|が|も)?[ ]?(?:自宅|実家|私用|私物|プライベート)")
@@ -88,7 +90,8 @@ def _phone_hits(text: str, protected: Protected) -> Iterator[Hit]:
         area = match.group("a1") or match.group("a2") or ""
         digits = len(area) + len(match.group("b")) + len(match.group("c"))
         ip_phone = area == "050" and digits == 11
-        if not ip_phone and (digits != 10 or area in ("070", "080", "090")):
+        # A landline has 10 digits; one called private is flagged even if mistyped by one.
+        if not ip_phone and (not 9 <= digits <= 11 or area in ("070", "080", "090")):
             continue
         private = nearest_before(text, match.start(), _PRIVATE_PHONE, _PRIVATE_REACH)
         if private < 0 and _PRIVATE_AFTER.match(text, match.end()):
