@@ -16,33 +16,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.detectors.link_only import MAX_OWN_CHARACTERS, linked_post
+from bot.detectors.link_only import MAX_OWN_CHARACTERS, LinkedPost
 from bot.detectors.model import FindingKind, Hit, nudge
 
+# Promotional phrases; the hard sells below count as promotional too.
 _PROMOTION = re.compile(
-    r"セミナー|ウェビナー|webinar|説明会|展示会|体験会|無料|申込|申し込|エントリー|参加登録|登録は"
-    r"|先着|定員|残りわずか|残席|今すぐ|お早めに|締切間近|受付中|限定|特典|キャンペーン|割引|プレゼント"
-    r"|弊社|当社|ご紹介|紹介します|導入事例|導入実績|資料請求|お問い?合わ?せ|お気軽に|詳細|詳しくは"
-    r"|こちらから|サービス|ソリューション|製品|新機能|リリース|トライアル|デモ|ぜひ|是非|お見逃し"
-    r"|登壇|ご参加|ご案内|開催決定|特設|ダウンロード|講座|研修|参加費|今なら|半額|早割|%off|オフ"
-    r"|無料相談|開催|配信|募集|実績|相談|診断|受講|講師|修了|期生|セール|満足度|チケット|tickets?|join"
-    r"|招待|ノウハウ|伝授|養成|スキル|コース|course|売れる|集客|お得|特価|承って|求人|転職|キャリア"
-    r"|シミュレーション|削減|しませんか|whitepaper|download|demo|forum|pass|seats|code|お任せ|特別価格|ご提供|提供(?:を)?開始|お見積|見積り|サポートします|一括"
-    r"|パッケージ|プラン|大幅|定員になり次第|株式会社|効率化に|なら弊社|実施中|募集中|公開中|事例集"
-    r"|free|register|sign up|our (?:product|service|solution)|demo|trial|discount",
+    r"セミナー|ウェビナー|webinar|説明会|展示会|体験会|無料|申込|申し込|エントリー|参加登録|登録は|定員"
+    r"|受付中|ご紹介|紹介します|導入事例|お問い?合わ?せ|詳細|詳しくは|こちらから|サービス|ソリューション|製品"
+    r"|新機能|リリース|デモ|ぜひ|是非|登壇|ご参加|ご案内|特設|ダウンロード|講座|研修|参加費|オフ|開催|配信"
+    r"|募集|実績|相談|診断|受講|講師|修了|期生|チケット|tickets?|join|招待|ノウハウ|伝授|養成|スキル|コース"
+    r"|course|売れる|集客|お得|承って|求人|転職|キャリア|シミュレーション|削減|しませんか|whitepaper|download"
+    r"|demo|forum|pass|seats|code|見積り|サポートします|一括|パッケージ|プラン|大幅|株式会社|効率化に|なら弊社"
+    r"|実施中|募集中|公開中|事例集|free|register|sign up|trial|discount",
     re.IGNORECASE,
 )
 _HARD_SELL = re.compile(
-    r"先着|残りわずか|残席|今すぐ|お早めに|締切間近|お見逃し|限定|特典|キャンペーン|割引|プレゼント"
-    r"|弊社|当社|資料請求|無料トライアル|トライアル|導入実績|お気軽に|詳細はこちら|詳しくはこちら"
-    r"|開催決定|今なら|半額|早割|%off|締切迫|締め?切間近|!{2,}|★|お任せ|特別価格|ご提供|提供(?:を)?開始"
-    r"|お見積|定員になり次第|主催:株式会社|お申し?込みは(?:こちら|下記)|詳細・お申し?込み|資料ダウンロード"
-    r"|24時間|業界初|実質0円|no\.?1|初期費用|成果報酬|無料相談|ご提案|承ります|フリーダイヤル"
-    r"|応募はこちら|採用中|カジュアル面談|年収|一緒に働きませんか|new!|プレゼント!|要事前登録|月額|円から"
-    r"|会員募集|hiring|活躍しています|今だけ|セール|受講料|初回(?:相談)?無料|無料診断|\[pr\]|【pr】"
-    r"|early[- ]?bird|% off|book a demo|download free|use code|limited seats|年収アップ|求人多数"
-    r"|しませんか\?|無料シミュレーション|無料キャリア|自治体様|採択率|満足度|修了生|期生募集|キャッシュバック|特価|limited|register now|sign up now"
-    r"|free trial|our (?:product|service|solution)",
+    r"先着|残りわずか|残席|今すぐ|お早めに|締め?切間近|締切迫|お見逃し|限定|特典|キャンペーン|割引|プレゼント"
+    r"|弊社|当社|資料請求|無料トライアル|トライアル|導入実績|お気軽に|詳細はこちら|詳しくはこちら|開催決定|今なら|半額|早割"
+    r"|%off|% off|!{2,}|★|お任せ|特別価格|ご提供|提供(?:を)?開始|お見積|定員になり次第|主催:株式会社"
+    r"|お申し?込みは(?:こちら|下記)|詳細・お申し?込み|資料ダウンロード|24時間|業界初|実質0円|no\.?1|初期費用"
+    r"|成果報酬|無料相談|ご提案|承ります|フリーダイヤル|応募はこちら|採用中|カジュアル面談|年収|一緒に働きませんか"
+    r"|new!|要事前登録|月額|円から|会員募集|hiring|活躍しています|今だけ|セール|受講料|初回(?:相談)?無料|無料診断"
+    r"|\[pr\]|【pr】|early[- ]?bird|book a demo|download free|use code|limited|register now|sign up now"
+    r"|しませんか\?|無料シミュレーション|無料キャリア|自治体様|採択率|満足度|修了生|期生募集|キャッシュバック|特価"
+    r"|our (?:product|service|solution)|free trial|求人多数",
     re.IGNORECASE,
 )
 _OWN_VIEW = re.compile(
@@ -78,23 +75,19 @@ def _sold(words: str) -> bool:
     return bool(_COMMERCIAL.search(words) or _EVENT.search(words))
 
 
-def detect(text: str) -> Iterator[Hit]:
-    post = linked_post(text, count_limit=len(text) + 1)
+def detect(post: LinkedPost | None) -> Iterator[Hit]:
     if post is None or post.own_count <= MAX_OWN_CHARACTERS:
         return  # no link, or a link-only post (link_only.py)
     words = f"{post.own_words} {post.labels}"
-    hard_sell = _HARD_SELL.search(words) is not None
-    if not hard_sell and not _sold(words):
+    hard_sells = [match.group().lower() for match in _HARD_SELL.finditer(words)]
+    if not hard_sells and not _sold(words):
         return
-    promotions = {
-        match.group().lower()
-        for pattern in (_PROMOTION, _HARD_SELL)
-        for match in pattern.finditer(words)
-    }
-    if len(promotions) < (MIN_PROMOTIONS if hard_sell else MIN_PROMOTIONS_PLAIN):
+    promotions = {match.group().lower() for match in _PROMOTION.finditer(words)}
+    promotions.update(hard_sells)
+    if len(promotions) < (MIN_PROMOTIONS if hard_sells else MIN_PROMOTIONS_PLAIN):
         return
     views = len(_OWN_VIEW.findall(_QUOTED.sub("", words)))  # a quoted title is not a view
-    if views > (2 if len(_HARD_SELL.findall(words)) >= 2 else 1):  # hype asks questions too
+    if views > (2 if len(hard_sells) >= 2 else 1):  # hype asks questions too
         return
     start, end = post.first_link
     yield nudge(FindingKind.ADVERT, start, end, "宣伝が中心の投稿", 0.7 if views else 0.8)

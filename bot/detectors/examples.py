@@ -4,7 +4,7 @@ Members explain forms and formats with made-up numbers (記入例, 入力例, 00
 090-0000-0000, 1234 5678 9012). An all-zero twelve-digit number even passes the My Number check
 digit. A placeholder's digits are one repeated digit, nearly all zeros, a run counting up or down,
 or one group repeated; an example is announced by a word (例, 記入例, サンプル, のように…) on the
-same line before the number or right after it.
+same line before the number or right after it, or by a short heading line above (記入例).
 """
 
 from __future__ import annotations

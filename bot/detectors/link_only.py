@@ -1,10 +1,11 @@
 """Link-only posts: a link and (almost) none of the poster's own words.
 
 The platform asks members not to post ads or bare links without an opinion; the bot answers
-with a gentle nudge to add one's own view. Own words are the letters and digits left after
-removing links (with their labels, which are usually a page title), mentions and emoji codes
-(digits are not counted: a phone number is not a view); ten or fewer of them (「共有します」「ご参考」) make a post link-only. Links to Slack itself
-(a permalink to another message) and mailto/tel links do not count as links here.
+with a gentle nudge to add one's own view. Own words are the letters left after removing links
+(with their labels, which are usually a page title), mentions and emoji codes (digits do not
+count: a phone number is not a view); ten or fewer of them (「共有します」「ご参考」) make a post
+link-only. Links to Slack itself (a permalink to another message) and mailto/tel links do not
+count as links here. `linked_post` is computed once per message and shared with advert.py.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ class LinkedPost:
 
     first_link: tuple[int, int]
     own_words: str  # the text without links, mentions and emoji (blanked, same offsets)
-    own_count: int  # letters of the poster's own, counted up to `count_limit`
+    own_count: int  # letters of the poster's own
     labels: str  # the links' labels (<https://…|label>), often a page title or a call to act
 
 
-def linked_post(text: str, count_limit: int = MAX_OWN_CHARACTERS + 1) -> LinkedPost | None:
+def linked_post(text: str) -> LinkedPost | None:
     if "http" not in text and "www." not in text:
         return None
     links: list[tuple[int, int]] = []
+    labels: list[str] = []
     for match in SLACK_LINK.finditer(text):
+        labels.append(match.group("label") or "")
         url = match.group("url")
         if url.startswith("http") and not _SLACK_HOST.match(url):
             links.append(match.span())
@@ -47,17 +50,11 @@ def linked_post(text: str, count_limit: int = MAX_OWN_CHARACTERS + 1) -> LinkedP
     if not links:
         return None
     rest = _EMOJI.sub(_blank, SLACK_TOKEN.sub(_blank, BARE_URL.sub(_blank, rest)))
-    own = 0
-    for _ in _OWN.finditer(rest):
-        own += 1
-        if own >= count_limit:
-            break
-    labels = " ".join(m.group("label") or "" for m in SLACK_LINK.finditer(text))
-    return LinkedPost(min(links), rest, own, labels)
+    own = sum(1 for _ in _OWN.finditer(rest))
+    return LinkedPost(min(links), rest, own, " ".join(labels))
 
 
-def detect(text: str) -> Iterator[Hit]:
-    post = linked_post(text)
+def detect(post: LinkedPost | None) -> Iterator[Hit]:
     if post is None or post.own_count > MAX_OWN_CHARACTERS:
         return
     start, end = post.first_link

@@ -30,8 +30,9 @@ def run(text: str, *, file_name: bool = False) -> list[Finding]:
     hits.extend(personal_info.detect(norm, protected))
     hits.extend(address.detect(norm, protected))
     if not file_name:
-        hits.extend(link_only.detect(norm))
-        hits.extend(advert.detect(norm))
+        post = link_only.linked_post(norm)
+        hits.extend(link_only.detect(post))
+        hits.extend(advert.detect(post))
     findings: list[Finding] = []
     for hit in sorted(hits, key=lambda h: (h.start, -h.end, h.kind)):
         span = normalised.span(hit.start, hit.end)

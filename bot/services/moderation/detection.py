@@ -60,7 +60,7 @@ class Seen:
     @property
     def serious(self) -> bool:
         """A finding the platform cannot hold (マイナンバー, 機密性3): a case opens."""
-        return any(f.severity is Severity.CASE for f in self.findings)
+        return self.severity is Severity.CASE
 
     @property
     def severity(self) -> Severity:
