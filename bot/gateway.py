@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.slack.applications import ApplicationsSlack
 from bot.slack.channels import ChannelsSlack
 from bot.slack.dashboard import DashboardSlack
+from bot.slack.knowledge import KnowledgeSlack
 from bot.slack.lifecycle import LifecycleSlack
 from bot.slack.moderation import ModerationSlack
 from bot.slack.onboarding import OnboardingSlack
@@ -36,6 +37,7 @@ class SlackGateway:
     onboarding: OnboardingSlack
     lifecycle: LifecycleSlack
     dashboard: DashboardSlack
+    knowledge: KnowledgeSlack
 
 
 def build_gateway(
@@ -69,6 +71,7 @@ def build_gateway(
         onboarding=OnboardingSlack.build(wiring),
         lifecycle=LifecycleSlack.build(wiring),
         dashboard=DashboardSlack(client=client),
+        knowledge=KnowledgeSlack.build(wiring),
     )
 
 

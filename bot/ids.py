@@ -116,3 +116,34 @@ LIFECYCLE_FLAGGED_BLOCK = "lifecycle_flagged"
 LIFECYCLE_APPROVE_BATCH = "lifecycle_approve_batch"
 LIFECYCLE_RESTORE = "lifecycle_restore"
 LIFECYCLE_SHOW_FLAGGED = "lifecycle_show_flagged"
+
+# Knowledge: search (/kyoso search, the App Home's search modal, suggestions, synonyms)
+KNOWLEDGE_SEARCH_HOME = "knowledge_search_home"  # the App Home's button: opens the modal
+KNOWLEDGE_SEARCH_MODAL = "knowledge_search_modal"
+KNOWLEDGE_SEARCH_QUERY_BLOCK = "knowledge_search_query"
+KNOWLEDGE_SEARCH_INPUT = "value"
+KNOWLEDGE_SEARCH_NEXT = "knowledge_search_next"
+KNOWLEDGE_SEARCH_PREVIOUS = "knowledge_search_previous"
+KNOWLEDGE_SEARCH_HELPFUL = "knowledge_search_helpful"
+KNOWLEDGE_SEARCH_OPEN_THREAD = "knowledge_search_open_thread"  # a link: only acknowledged
+KNOWLEDGE_SEARCH_PAGE_BLOCK = "knowledge_search_page"
+KNOWLEDGE_SYNONYMS_MODAL = "knowledge_synonyms_modal"
+KNOWLEDGE_SYNONYMS_BLOCK = "knowledge_synonyms"
+KNOWLEDGE_SYNONYMS_INPUT = "value"
+
+# Knowledge: capture (the message shortcut, the ✅ offer, /kyoso forget, knowledge-channel, faq)
+KNOWLEDGE_SAVE_SHORTCUT = "knowledge_save"
+KNOWLEDGE_CAPTURE_MODAL = "knowledge_capture_modal"
+KNOWLEDGE_CAPTURE_NOTICE_MODAL = "knowledge_capture_notice_modal"  # loading, then a notice
+KNOWLEDGE_CAPTURE_TITLE_BLOCK = "knowledge_capture_title"
+KNOWLEDGE_CAPTURE_QUESTION_BLOCK = "knowledge_capture_question"
+KNOWLEDGE_CAPTURE_ANSWER_BLOCK = "knowledge_capture_answer"
+KNOWLEDGE_CAPTURE_TAGS_BLOCK = "knowledge_capture_tags"
+KNOWLEDGE_CAPTURE_INPUT = "value"
+KNOWLEDGE_CAPTURE_OFFER = "knowledge_capture_offer"  # the ✅ ephemeral's button: opens the modal
+KNOWLEDGE_REMOVE = "knowledge_remove"  # value: the entry id (owners and the secretariat)
+KNOWLEDGE_FORGET_BLOCK = "knowledge_forget"  # + ":" + entry id: a line of /kyoso forget
+KNOWLEDGE_CHANNEL_MODAL = "knowledge_channel_modal"
+KNOWLEDGE_CHANNEL_CHOICES_BLOCK = "knowledge_channel_choices"
+KNOWLEDGE_CHANNEL_CHOICES = "knowledge_channel_choices_input"
+KNOWLEDGE_FAQ_MODAL = "knowledge_faq_modal"

@@ -71,6 +71,18 @@ class CoreSettings(BaseSettings):
     email_after_days: int = Field(default=14, ge=0, validation_alias=_env("KYOSO_EMAIL_AFTER_DAYS"))
     grace_days: int = Field(default=30, ge=0, validation_alias=_env("KYOSO_GRACE_DAYS"))
     retention_days: int = Field(default=365, ge=0, validation_alias=_env("KYOSO_RETENTION_DAYS"))
+    # Knowledge search, both optional and off by default: a small embedding model copied onto
+    # the server (never downloaded), and an OpenAI-compatible chat-completions endpoint the
+    # organisation has approved, for a generated answer over the entries found.
+    embedding_model_dir: str | None = Field(
+        default=None, validation_alias=_env("KYOSO_EMBEDDING_MODEL_DIR")
+    )
+    llm_url: str | None = Field(default=None, validation_alias=_env("KYOSO_LLM_URL"))
+    llm_model: str = Field(default="default", validation_alias=_env("KYOSO_LLM_MODEL"))
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=_env("KYOSO_LLM_API_KEY"))
+    llm_timeout_seconds: float = Field(
+        default=8.0, gt=0, le=60, validation_alias=_env("KYOSO_LLM_TIMEOUT_SECONDS")
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -79,6 +91,18 @@ class CoreSettings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as Asia/Tokyo") from exc
+        return value
+
+    @field_validator("embedding_model_dir", "llm_url")
+    @classmethod
+    def _blank_is_off(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
         return value
 
     @property

@@ -10,6 +10,7 @@ from handlers import (
     channels,
     dashboard,
     errors,
+    knowledge,
     kyoso_command,
     lifecycle,
     moderation,
@@ -27,6 +28,7 @@ FEATURES = (
     moderation,
     channels,
     lifecycle,
+    knowledge,
     errors,
 )
 

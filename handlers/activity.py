@@ -1,6 +1,8 @@
 """Members' last activity from what the bot sees: messages, reactions, channel joins and
 profile changes (App Home opens: handlers/dashboard). One listener per event type.
 
+Knowledge (bot/slack/knowledge) also hears messages and ✅ reactions here.
+
 The `message` listener also runs moderation's detectors (bot/slack/moderation/detection.py):
 Bolt runs only the first listener that matches an event, and this one is registered first
 because messages are the busiest event."""
@@ -26,6 +28,7 @@ _MEMBER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 def register(app: App, deps: Deps) -> None:
     routes = routes_for(app, deps)
     detectors = deps.gateway.moderation.detectors
+    knowledge = deps.gateway.knowledge
 
     @routes.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -35,6 +38,9 @@ def register(app: App, deps: Deps) -> None:
         # Then the detectors (Bolt acked the event before this listener ran): they touch the
         # database only when they find something, or for an edit of a message with a case.
         detectors.on_message(body, event)
+        # Knowledge: a kept question or answer edited or deleted; a question to suggest for.
+        knowledge.capture.on_message(body, event)
+        knowledge.suggest.on_message(body, event)
 
     def seen_at(event: dict[str, Any]) -> datetime:
         ts = event.get("event_ts")
@@ -44,6 +50,11 @@ def register(app: App, deps: Deps) -> None:
     def on_reaction(event: dict[str, Any]) -> None:
         if event.get("user"):
             deps.activity.seen(event["user"], seen_at(event))
+        knowledge.capture.on_reaction(event, added=True)
+
+    @routes.event("reaction_removed")
+    def on_reaction_removed(event: dict[str, Any]) -> None:
+        knowledge.capture.on_reaction(event, added=False)
 
     @routes.event("member_joined_channel")
     def on_channel_join(event: dict[str, Any]) -> None:

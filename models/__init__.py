@@ -17,6 +17,17 @@ from models.channel_request import (
     DormancyReview,
 )
 from models.event import InboxEvent, InboxStatus, ProcessedEvent, SchedulerLease, SeenRequest
+from models.knowledge import (
+    EntryKind,
+    EntryStatus,
+    KnowledgeChannelSetting,
+    KnowledgeEntry,
+    KnowledgeGap,
+    KnowledgeHelpful,
+    KnowledgeSynonymGroup,
+    KnowledgeTerm,
+    KnowledgeVector,
+)
 from models.lifecycle import (
     OPEN_CYCLE_STATUSES,
     AttemptStatus,
@@ -54,9 +65,18 @@ __all__ = [
     "DormancyOutcome",
     "DormancyReview",
     "EmailStatus",
+    "EntryKind",
+    "EntryStatus",
     "InactivityCycle",
     "InboxEvent",
     "InboxStatus",
+    "KnowledgeChannelSetting",
+    "KnowledgeEntry",
+    "KnowledgeGap",
+    "KnowledgeHelpful",
+    "KnowledgeSynonymGroup",
+    "KnowledgeTerm",
+    "KnowledgeVector",
     "Member",
     "MemberRole",
     "MemberStatus",

@@ -22,6 +22,7 @@ from bot.slack.channels import ChannelsSlack
 from scheduler import (
     application_jobs,
     channel_jobs,
+    knowledge_jobs,
     lifecycle_jobs,
     moderation_jobs,
     onboarding_jobs,
@@ -304,6 +305,24 @@ JOBS: tuple[JobSpec, ...] = (
         ),
         cron={"hour": "4", "minute": "15"},
         run=_channels(channel_jobs.sync_registry),
+    ),
+    JobSpec(
+        id="knowledge-channel-cards",
+        description=bilingual(
+            "有効なチャンネルごとの検索用カードを台帳に合わせる（アーカイブ・記録しない設定のものは削除）",
+            "Keep a searchable card per active channel in line with the registry (archived or opted-out channels' cards removed)",
+        ),
+        cron={"hour": "4", "minute": "45"},
+        run=knowledge_jobs.channel_cards,
+    ),
+    JobSpec(
+        id="knowledge-embed",
+        description=bilingual(
+            "新しい・更新されたナレッジの意味ベクトルを作成（KYOSO_EMBEDDING_MODEL_DIR があるときだけ）",
+            "Meaning vectors for new and changed knowledge entries (only with KYOSO_EMBEDDING_MODEL_DIR)",
+        ),
+        cron={"minute": "*/10"},
+        run=knowledge_jobs.embed_new_entries,
     ),
     JobSpec(
         id="channels-dormancy",

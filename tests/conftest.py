@@ -69,6 +69,8 @@ def session_factory(engine: Engine) -> Iterator[SessionFactory]:
                 )
             else:
                 session.execute(table.delete())
+        if session.get_bind().dialect.name == "sqlite":  # the search index, outside the models
+            session.execute(text("DELETE FROM knowledge_fts"))
 
 
 @pytest.fixture

@@ -85,6 +85,26 @@ def test_run_with_a_rejected_token_exits_2(tmp_path: Path, emulator: SlackEmulat
     assert "Slack rejected the bot token" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_run_with_an_incomplete_embedding_model_refuses_and_says_why(
+    tmp_path: Path, emulator: SlackEmulator
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "tokenizer.json").write_text("{}", encoding="utf-8")  # no model.safetensors
+    result = _kyoso(
+        tmp_path,
+        "run",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL=emulator.api_url,
+        KYOSO_EMBEDDING_MODEL_DIR=str(model),
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "埋め込みモデルのフォルダが不完全です" in result.stderr
+    assert "model.safetensors" in result.stderr
+
+
 @contextmanager
 def _running(tmp_path: Path, emulator: SlackEmulator, database_url: str) -> Iterator[str]:
     port = _free_port()

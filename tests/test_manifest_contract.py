@@ -137,6 +137,14 @@ def _minimal_event(event_type: str) -> dict[str, Any]:
             "item": {"type": "message", "channel": "C0REVIEW", "ts": "1700000000.000100"},
             "event_ts": "1700000001.000200",
         },
+        "reaction_removed": {
+            "type": "reaction_removed",
+            "user": "U0EVT",
+            "reaction": "white_check_mark",
+            "item_user": "U0OTHER",
+            "item": {"type": "message", "channel": "C0REVIEW", "ts": "1700000000.000100"},
+            "event_ts": "1700000001.000300",
+        },
         "member_joined_channel": {
             "type": "member_joined_channel",
             "user": "U0EVT",

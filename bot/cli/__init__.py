@@ -17,6 +17,7 @@ from bot.cli import (
     events_commands,
     export_commands,
     jobs_commands,
+    knowledge_commands,
     lifecycle_commands,
     roles_commands,
     rules_commands,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser(commands)
     export_commands.add_parser(commands)
     events_commands.add_parser(commands)
+    knowledge_commands.add_parser(commands)
     return parser
 
 

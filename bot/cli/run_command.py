@@ -16,6 +16,7 @@ from bot.cli.common import (
     upgrade_database,
     wiring_of,
 )
+from bot.knowledge.embedding import EmbeddingUnavailable, ModelFolderIncomplete
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -49,6 +50,8 @@ def _run(args: argparse.Namespace) -> int:
             "Slack がトークンを受け付けませんでした。SLACK_BOT_TOKEN と SLACK_API_URL を確認してください。\n"
             f"Slack rejected the bot token; check SLACK_BOT_TOKEN and SLACK_API_URL. ({exc})"
         )
+    except (ModelFolderIncomplete, EmbeddingUnavailable) as exc:
+        fail(f"KYOSO_EMBEDDING_MODEL_DIR: {exc}")  # the message names what is missing
     except (SlackClientError, OSError) as exc:
         fail(
             f"Slack（{settings.slack_api_url}）に接続できませんでした。ネットワークと SLACK_API_URL を確認してください。\n"

@@ -5,12 +5,11 @@ Headers are matched after NFKC, without spaces, punctuation or a note in bracket
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.text import nfkc
+from bot.tabular import header_key
 
 
 class Column(StrEnum):
@@ -158,17 +157,6 @@ HEADER_ALIASES: Mapping[Column, tuple[str, ...]] = MappingProxyType(
         ),
     }
 )
-
-_NOTE_IN_BRACKETS = re.compile(r"[(\[【<「][^)\]】>」]*[)\]】>」]")
-_PUNCTUATION = re.compile(r"[\s_\-・:;*※.。,、?？!！/／'\"`]+")
-
-
-def header_key(header: str) -> str:
-    """`メールアドレス（必須）`, `E-mail Address`, `e_mail` → comparable keys."""
-    text = nfkc(header).lower()
-    text = _NOTE_IN_BRACKETS.sub("", text)
-    return _PUNCTUATION.sub("", text)
-
 
 _BY_KEY: Mapping[str, Column] = MappingProxyType(
     {alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases}

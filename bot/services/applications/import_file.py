@@ -6,10 +6,6 @@ row is looked at: the operator fixes the file rather than Kyoso guessing what a 
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +19,7 @@ from bot.services.applications.import_columns import (
     Column,
     column_for,
 )
+from bot.tabular import CsvSyntaxError, csv_delimiter, csv_records, decode_text
 from bot.text import clean_line
 
 
@@ -77,45 +74,17 @@ class CsvFile:
         return column in self.columns
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF8):
-        encodings = ["utf-8-sig"]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]
-    else:
-        encodings = ["utf-8", "cp932"]  # cp932: Shift_JIS as Windows writes it (①, ㈱, …)
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not _BINARY.search(text):
-            return text, encoding
-    raise ImportFileError(FileProblem.ENCODING)
-
-
-# Control characters no CSV holds, and what Python's cp932 makes of bytes that are not
-# Shift_JIS at all (0x80, 0xA0, 0xFD–0xFF): signs of a binary file, not of text.
-_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\uf8f0-\uf8f3]")
-
-
 def read_csv(data: bytes) -> CsvFile:
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # xlsx (zip) or xls (OLE)
         raise ImportFileError(FileProblem.SPREADSHEET)
-    text, encoding = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
+    decoded = decode_text(data)
+    if decoded is None:
+        raise ImportFileError(FileProblem.ENCODING)
+    text, encoding = decoded
     try:
-        for cells in reader:
-            records.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error:
-        raise ImportFileError(FileProblem.NOT_CSV, line=str(reader.line_num)) from None
-    while records and not any(cell.strip() for cell in records[0][1]):
-        records.pop(0)  # blank lines above the header
+        records = csv_records(text)
+    except CsvSyntaxError as error:
+        raise ImportFileError(FileProblem.NOT_CSV, line=str(error.line)) from None
     if not records:
         raise ImportFileError(FileProblem.EMPTY)
     header = tuple(clean_line(cell) for cell in records[0][1])
@@ -129,7 +98,7 @@ def read_csv(data: bytes) -> CsvFile:
         rows.append(CsvRow(line=line, cells=tuple(cells)))
     return CsvFile(
         encoding=encoding,
-        delimiter=delimiter,
+        delimiter=csv_delimiter(text),
         header=header,
         columns=MappingProxyType(columns),
         ignored=tuple(ignored),

@@ -24,9 +24,10 @@ from bot.eligibility.verdict import Outcome, ReasonCode, Severity, Verdict
 from bot.i18n import Language, t
 from bot.i18n.reasons import reason_text
 from bot.services.applications import organisations as lookup
-from bot.services.applications.import_columns import REQUIRED_COLUMNS, Column, agreed, header_key
+from bot.services.applications.import_columns import REQUIRED_COLUMNS, Column, agreed
 from bot.services.applications.import_file import CsvFile, CsvRow
 from bot.services.applications.submission import ApplicationForm, ApplicationRefused, receive
+from bot.tabular import header_key
 from models import ApplicationSource
 
 # Recorded as the rules version when the export has no agreement column: the member then

@@ -33,6 +33,7 @@ from bot.views.dashboard.common import (
     section,
 )
 from bot.views.dashboard.statistics import statistics_blocks
+from bot.views.knowledge.search import home_search_button
 
 
 def home_view(page: HomePage, language: Language, now: datetime) -> View:
@@ -46,7 +47,8 @@ def home_view(page: HomePage, language: Language, now: datetime) -> View:
 
 
 def member_blocks(home: MemberHome, language: Language) -> list[Block]:
-    """Status, channels the member facilitates, and how to get help: at most 6 blocks."""
+    """Status, knowledge search, channels the member facilitates, and how to get help: at
+    most 7 blocks."""
     status = t(f"home.status.{home.status or 'unknown'}", language)
     blocks: list[Block] = [
         header(t("home.title", language)),
@@ -70,6 +72,7 @@ def member_blocks(home: MemberHome, language: Language) -> list[Block]:
             roles = "、".join(t(f"dashboard.role.{r}", language) for r in home.roles)
             fields.append(md(f"*{t('dashboard.member.roles', language)}*\n{roles}"))
     blocks.append(SectionBlock(fields=fields))
+    blocks.append(home_search_button(language))
     if home.facilitated_total:
         lines = [f"• <#{c.slack_channel_id}>" for c in home.facilitated]
         hidden = home.facilitated_total - len(home.facilitated)

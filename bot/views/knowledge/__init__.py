@@ -1,0 +1,1 @@
+"""Knowledge's Block Kit: search results, suggestions, the secretariat's editors."""

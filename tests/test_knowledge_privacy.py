@@ -1,0 +1,45 @@
+"""The gate in front of the knowledge store: stricter than a message's check on labels, and
+masking e-mail addresses as well as what the detectors mask."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.knowledge.privacy import EMAIL, Refused, gate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【機密性3】の資料の扱いはこちらです",
+        "部外秘の資料も共有します",
+        "〔庁内限り〕会議メモ",
+        "【機密性２】資料を添付します",
+        "㊙ 次年度の体制案",
+        "庁内限りの資料ですが、参考までに共有します。",
+        "【取扱注意】職員名簿",
+    ],
+)
+def test_labels_refuse_the_entry(text: str) -> None:
+    with pytest.raises(Refused) as refused:
+        gate(text)
+    assert refused.value.kinds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "機密性2とは何ですか",
+        "取扱注意と書かれた文書の保存期間は？",
+        "秘密保持契約の雛形を探しています",
+        "情報セキュリティポリシーの改定手順",
+    ],
+)
+def test_talk_about_the_rules_is_kept(text: str) -> None:
+    assert gate(text).text == text
+
+
+def test_personal_values_are_masked_and_named() -> None:
+    gated = gate("担当の連絡先は taro.yamada@city.example.lg.jp、携帯 090-1234-5679 です")
+    assert "taro.yamada" not in gated.text and "5679" not in gated.text
+    assert gated.masked == {EMAIL, "phone_number"}
