@@ -12,36 +12,79 @@ from bot.services.knowledge import entries, feedback, index, search, vocabulary
 from bot.services.knowledge.privacy import Refused
 
 
-def _faq(session_factory: SessionFactory, clock: FixedClock, key: str, title: str, answer: str,
-         **extra: object) -> int:
+def _faq(
+    session_factory: SessionFactory,
+    clock: FixedClock,
+    key: str,
+    title: str,
+    answer: str,
+    **extra: object,
+) -> int:
     with session_factory.begin() as session:
         return entries.save_faq(
-            session, clock=clock, actor="U0SEC", key=key, title=title, question=title,
-            answer=answer, **extra,  # type: ignore[arg-type]
+            session,
+            clock=clock,
+            actor="U0SEC",
+            key=key,
+            title=title,
+            question=title,
+            answer=answer,
+            **extra,  # type: ignore[arg-type]
         ).entry_id
 
 
-def _titles(session_factory: SessionFactory, clock: FixedClock, query: str,
-            prefecture: str | None = None) -> list[str]:
+def _titles(
+    session_factory: SessionFactory, clock: FixedClock, query: str, prefecture: str | None = None
+) -> list[str]:
     with session_factory() as session:
         page = search.search(
-            session, query=query, clock=clock, thesaurus=vocabulary.thesaurus(session),
-            prefecture=prefecture, limit=5,
+            session,
+            query=query,
+            clock=clock,
+            thesaurus=vocabulary.thesaurus(session),
+            prefecture=prefecture,
+            limit=5,
         )
         return [hit.title for hit in page.hits]
 
 
 @pytest.fixture
 def seeded(session_factory: SessionFactory, clock: FixedClock) -> None:
-    _faq(session_factory, clock, "cloud", "ガバメントクラウドへの移行費用",
-         "移行経費は補助金の対象です。見積は早めにベンダーへ依頼してください。")
-    _faq(session_factory, clock, "apply", "電子申請の申込方法",
-         "ぴったりサービスから申し込みできます。窓口での紙の申請も受け付けます。")
-    _faq(session_factory, clock, "lgwan", "ＬＧＷＡＮ端末の更新",
-         "LGWAN接続端末の更新は年度末までに計画してください。")
-    _faq(session_factory, clock, "mfa", "多要素認証の導入", "職員のログインに二つ目の要素を加えました。")
-    _faq(session_factory, clock, "window", "窓口の混雑対策",
-         "予約システムと書かない窓口で待ち時間を減らした例があります。")
+    _faq(
+        session_factory,
+        clock,
+        "cloud",
+        "ガバメントクラウドへの移行費用",
+        "移行経費は補助金の対象です。見積は早めにベンダーへ依頼してください。",
+    )
+    _faq(
+        session_factory,
+        clock,
+        "apply",
+        "電子申請の申込方法",
+        "ぴったりサービスから申し込みできます。窓口での紙の申請も受け付けます。",
+    )
+    _faq(
+        session_factory,
+        clock,
+        "lgwan",
+        "ＬＧＷＡＮ端末の更新",
+        "LGWAN接続端末の更新は年度末までに計画してください。",
+    )
+    _faq(
+        session_factory,
+        clock,
+        "mfa",
+        "多要素認証の導入",
+        "職員のログインに二つ目の要素を加えました。",
+    )
+    _faq(
+        session_factory,
+        clock,
+        "window",
+        "窓口の混雑対策",
+        "予約システムと書かない窓口で待ち時間を減らした例があります。",
+    )
 
 
 @pytest.mark.usefixtures("seeded")
@@ -77,8 +120,9 @@ def test_nothing_found_for_unrelated_words(
     assert _titles(session_factory, clock, "の に を") == []
 
 
-def _ids(session_factory: SessionFactory, clock: FixedClock, query: str,
-         prefecture: str | None = None) -> list[int]:
+def _ids(
+    session_factory: SessionFactory, clock: FixedClock, query: str, prefecture: str | None = None
+) -> list[int]:
     with session_factory() as session:
         page = search.search(
             session, query=query, clock=clock, thesaurus=None, prefecture=prefecture, limit=5
@@ -109,11 +153,24 @@ def test_removed_entries_leave_the_index_and_labels_are_refused(
 ) -> None:
     entry_id = _faq(session_factory, clock, "x", "RPAの導入", "RPAで入力作業を減らしました。")
     with session_factory.begin() as session:
-        entries.remove(session, clock=clock, entry_id=entry_id, actor="U0SEC",
-                       by_secretariat=True, reason="test")
+        entries.remove(
+            session,
+            clock=clock,
+            entry_id=entry_id,
+            actor="U0SEC",
+            by_secretariat=True,
+            reason="test",
+        )
     assert _titles(session_factory, clock, "RPA") == []
     with session_factory.begin() as session:
         assert index.corpus(session, ["rpa"]).holding == {}
         with pytest.raises(Refused):
-            entries.save_faq(session, clock=clock, actor="U0SEC", key="y", title="資料",
-                             question="【機密性3】の資料です", answer="添付します")
+            entries.save_faq(
+                session,
+                clock=clock,
+                actor="U0SEC",
+                key="y",
+                title="資料",
+                question="【機密性3】の資料です",
+                answer="添付します",
+            )
