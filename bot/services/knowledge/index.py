@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -138,14 +138,3 @@ def rebuild(session: Session) -> int:
     for start in range(0, len(active), 1000):
         add(session, active[start : start + 1000])
     return len(active)
-
-
-def active_count(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(KnowledgeEntry)
-            .where(KnowledgeEntry.status == EntryStatus.ACTIVE)
-        )
-        or 0
-    )
