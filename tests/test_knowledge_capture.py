@@ -53,7 +53,9 @@ def setup_workspace(
     facilitator), a private channel; the bot is a member of both."""
     for user_id in MEMBERS:
         emulator.add_user(user_id, name=user_id.lower(), locale="ja-JP")
-        emulator.add_token(f"xoxp-{user_id.lower()}", scopes=["chat:write"], user_id=user_id)
+        emulator.add_token(
+            f"xoxp-{user_id.lower()}", scopes=["chat:write", "reactions:write"], user_id=user_id
+        )
     everyone = [emulator.bot_user_id, *MEMBERS]
     emulator.add_channel("デジ_re_岩手", channel_id=PUBLIC, members=everyone)
     emulator.add_channel("内緒の相談", channel_id=PRIVATE, is_private=True, members=everyone)
@@ -87,6 +89,12 @@ def post(
     client = WebClient(token=f"xoxp-{user_id.lower()}", base_url=emulator.api_url)
     posted = client.chat_postMessage(channel=channel, text=text, **extra)
     return dict(posted["message"])
+
+
+def react(emulator: SlackEmulator, user_id: str, message: dict[str, Any]) -> None:
+    """The member adds ✅ to a message in Slack."""
+    client = WebClient(token=f"xoxp-{user_id.lower()}", base_url=emulator.api_url)
+    client.reactions_add(channel=PUBLIC, timestamp=message["ts"], name="white_check_mark")
 
 
 def thread(
@@ -267,6 +275,7 @@ def test_the_shortcut_keeps_a_thread_with_personal_values_masked_and_says_what(
         "answer_ts": answer["ts"],
         "asker_id": ASKER,
         "answerer_id": ANSWERER,
+        "checks": 0,
     }
     assert kept(session_factory) == []  # nothing is kept before the submission
 
@@ -427,6 +436,8 @@ def test_a_check_by_the_asker_offers_to_keep_the_thread(
     session_factory: SessionFactory,
 ) -> None:
     root, answer = answered_thread(emulator)
+    for reactor in (ANSWERER, ASKER):  # two ✅ on the answer in Slack, the asker's last
+        react(emulator, reactor, answer)
 
     deliver(slack, session_factory, check(ASKER, answer))
 
@@ -444,7 +455,8 @@ def test_a_check_by_the_asker_offers_to_keep_the_thread(
     submit(slack, view, ASKER)
 
     (entry,) = wait_for(lambda: kept(session_factory))
-    assert (entry.recorder_id, entry.answer_ts, entry.checks) == (ASKER, answer["ts"], 0)
+    # The ✅ already there count for the ranking; later ones are counted as they come.
+    assert (entry.recorder_id, entry.answer_ts, entry.checks) == (ASKER, answer["ts"], 2)
     assert PHONE not in entry.answer
 
 

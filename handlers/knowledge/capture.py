@@ -109,6 +109,7 @@ def _save(deps: Deps, recorder: str, metadata: CaptureMetadata, typed: Typed) ->
                 answer=typed.answer,
                 tags=typed.tags,
                 answered_at=slack_ts_to_datetime(metadata.answer_ts),
+                checks=metadata.checks,
                 prefecture=channel.prefecture if channel is not None else None,
             ),
         )

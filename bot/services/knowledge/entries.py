@@ -51,6 +51,7 @@ class ThreadDraft:
     tags: tuple[str, ...]
     answered_at: datetime
     prefecture: str | None = None
+    checks: int = 0  # ✅ on the answer when it was kept; later ones are counted as they come
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def save_thread(session: Session, *, clock: Clock, recorder_id: str, draft: Thre
             "answerer_id": draft.answerer_id,
             "recorder_id": recorder_id,
             "prefecture": draft.prefecture,
+            "checks": max(0, draft.checks),
         },
     )
 

@@ -22,7 +22,14 @@ from bot.services import members
 from bot.services.channels import facilitation
 from bot.services.knowledge import channel_choices, entries, feedback
 from bot.services.knowledge.privacy import Gated, Refused, gate
-from bot.slack.knowledge.threads import CannotCapture, Post, Thread, ThreadReader, plain
+from bot.slack.knowledge.threads import (
+    CHECK_REACTION,
+    CannotCapture,
+    Post,
+    Thread,
+    ThreadReader,
+    plain,
+)
 from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import SLACK_CALL_ERRORS, classify, error_code
 from bot.text import clean_multiline
@@ -41,7 +48,6 @@ from models import Role
 
 log = logging.getLogger(__name__)
 
-CHECK_REACTION = "white_check_mark"
 _EDIT_SUBTYPES = frozenset({"message_changed", "message_deleted"})
 # Besides the asker and the channel's facilitators, who may keep a thread from a ✅.
 _KEEPER_ROLES = (Role.AMBASSADOR, Role.SECRETARIAT)
@@ -90,6 +96,7 @@ def prefill(thread: Thread, marked_ts: str) -> Prefill:
             answer_ts=answer.ts,
             asker_id=thread.root.user,
             answerer_id=answer.user,
+            checks=answer.checks,
         ),
         title=title_from(question.text),
         question=question.text,

@@ -34,12 +34,16 @@ class CannotCapture(Exception):
         self.labels = labels  # the handling labels that refused it (code "label")
 
 
+CHECK_REACTION = "white_check_mark"
+
+
 @dataclass(frozen=True)
 class Post:
     ts: str
     user: str | None
     text: str  # as a member reads it: Slack's &lt; &gt; &amp; undone
     from_bot: bool
+    checks: int = 0  # ✅ on it already (conversations.replies carries the reactions)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,16 @@ def _post(message: dict[str, Any]) -> Post:
         user=str(message["user"]) if message.get("user") else None,
         text=plain(str(message.get("text") or "")),
         from_bot=bool(message.get("bot_id")) or message.get("subtype") == "bot_message",
+        checks=_checks(message),
     )
+
+
+def _checks(message: dict[str, Any]) -> int:
+    for reaction in message.get("reactions") or []:
+        if isinstance(reaction, dict) and reaction.get("name") == CHECK_REACTION:
+            count = reaction.get("count")
+            return count if isinstance(count, int) and count > 0 else 0
+    return 0
 
 
 class ThreadReader:

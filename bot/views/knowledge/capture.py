@@ -49,6 +49,7 @@ class CaptureMetadata(ModalMetadata):
     answer_ts: str
     asker_id: str | None = None
     answerer_id: str | None = None
+    checks: int = 0  # ✅ the answer had when the form opened
 
 
 class ChannelMetadata(ModalMetadata):
