@@ -426,6 +426,28 @@ def test_a_private_channel_is_never_read_nor_kept(
     assert kept(session_factory) == []
 
 
+def test_a_channel_shared_with_another_organisation_is_not_kept(
+    kyoso: RunningKyoso,
+    slack: SlackSender,
+    emulator: SlackEmulator,
+    session_factory: SessionFactory,
+) -> None:
+    emulator.add_channel(
+        "デジ_all_共有",
+        channel_id="C0SHARED",
+        is_ext_shared=True,  # Slack Connect
+        members=[emulator.bot_user_id, *MEMBERS],
+    )
+    _, (answer,) = thread(emulator, (ANSWERER, ANSWER), channel="C0SHARED")
+    emulator.reset_calls()
+
+    view = shortcut(slack, emulator, answer, ASKER, channel="C0SHARED")
+    assert view["callback_id"] == ids.KNOWLEDGE_CAPTURE_NOTICE_MODAL
+    assert "Slack コネクト" in rendered(view)
+    assert emulator.calls_to("conversations.replies") == []
+    assert kept(session_factory) == []
+
+
 # ---- ✅ ---------------------------------------------------------------------------------------
 
 

@@ -98,7 +98,8 @@ class ThreadReader:
         self._pace_seconds = pace_seconds
 
     def ensure_public(self, channel_id: str) -> None:
-        """Raises CannotCapture("private") unless the channel is a public channel."""
+        """Raises CannotCapture("private") unless the channel is a public channel, ("shared")
+        for a channel shared with another organisation (Slack Connect)."""
         if not channel_id or channel_id[0] == "D":  # a DM or a group DM: never asked about
             raise CannotCapture("private")
         try:
@@ -109,6 +110,9 @@ class ThreadReader:
             raise _unavailable("conversations.info", channel_id, exc) from exc
         if channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"):
             raise CannotCapture("private")
+        if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
+            # Slack Connect: people of other organisations wrote there, under their own rules.
+            raise CannotCapture("shared")
 
     def fetch(self, channel_id: str, ts: str) -> Thread:
         """The whole thread that holds message `ts` (its root or one of its replies)."""
