@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.clock import FixedClock
+from bot.db import SessionFactory
+from bot.services.knowledge import entries, gaps
 from bot.services.knowledge.privacy import EMAIL, Refused, gate
+from models import KnowledgeEntry
 
 
 @pytest.mark.parametrize(
@@ -43,3 +47,18 @@ def test_personal_values_are_masked_and_named() -> None:
     gated = gate("担当の連絡先は taro.yamada@city.example.lg.jp、携帯 090-1234-5679 です")
     assert "taro.yamada" not in gated.text and "5679" not in gated.text
     assert gated.masked == {EMAIL, "phone_number"}
+
+
+def test_masking_never_makes_a_title_or_a_gap_too_long_for_its_column(
+    session_factory: SessionFactory, clock: FixedClock
+) -> None:
+    crowded = ("窓口 " + " ".join(["a@b.jp"] * 40))[:200]  # each address grows when masked
+    with session_factory.begin() as session:
+        saved = entries.save_faq(
+            session, clock=clock, actor="U0SEC", key="k", title=crowded, question="q", answer="a"
+        )
+        gaps.log_gap(session, clock=clock, query=crowded, prefecture=None)
+    with session_factory() as session:
+        assert len(session.get(KnowledgeEntry, saved.entry_id).title) <= 200  # type: ignore[union-attr]
+        (gap,) = gaps.recent_gaps(session, since=clock.now())
+        assert "a@b.jp" not in gap.query and len(gap.query) <= 200

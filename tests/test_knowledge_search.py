@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.db import SessionFactory
 from bot.services.knowledge import entries, feedback, index, search, vocabulary
 from bot.services.knowledge.privacy import Refused
+from models import KnowledgeEntry
 
 
 def _faq(
@@ -174,3 +177,43 @@ def test_removed_entries_leave_the_index_and_labels_are_refused(
                 question="【機密性3】の資料です",
                 answer="添付します",
             )
+
+
+def test_two_members_keeping_the_same_thread_at_once_make_one_entry(
+    session_factory: SessionFactory, clock: FixedClock
+) -> None:
+    """The second transaction finds the first one's row only after it commits (PostgreSQL
+    waits on the unique key; SQLite serialises writers): it updates instead of failing."""
+    draft = entries.ThreadDraft(
+        channel_id="C0KNOW",
+        thread_ts="1700000000.000100",
+        answer_ts="1700000000.000200",
+        asker_id="U0ASKER",
+        answerer_id="U0ANSWER",
+        title="窓口の予約",
+        question="窓口の予約システムは？",
+        answer="予約システムを入れました。",
+        tags=(),
+        answered_at=clock.now(),
+    )
+    first = session_factory()
+    first.begin()
+    entries.save_thread(first, clock=clock, recorder_id="U0ASKER", draft=draft)
+    saved: list[entries.Saved] = []
+
+    def second() -> None:
+        with session_factory.begin() as session:
+            saved.append(
+                entries.save_thread(session, clock=clock, recorder_id="U0FAC", draft=draft)
+            )
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(timeout=0.5)  # blocked behind the first transaction
+    first.commit()
+    first.close()
+    worker.join(timeout=10)
+    assert len(saved) == 1 and not saved[0].created
+    with session_factory() as session:
+        (entry,) = session.scalars(select(KnowledgeEntry)).all()
+        assert entry.recorder_id == "U0FAC"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -155,8 +156,10 @@ def _save(
         answer.strip()[:TEXT_LIMIT],
         *tags,
     )
+    title = title[:TITLE_LIMIT]  # a masked address may be longer than the address was
     now = clock.now()
-    entry = session.scalar(select(KnowledgeEntry).where(KnowledgeEntry.source_key == key))
+    existing = select(KnowledgeEntry).where(KnowledgeEntry.source_key == key)
+    entry = session.scalar(existing)
     created = entry is None
     if entry is None:
         entry = KnowledgeEntry(
@@ -168,7 +171,6 @@ def _save(
             helpful=0,
             anonymous=False,
         )
-        session.add(entry)
     else:
         index.remove(session, [entry])
         entry.status = EntryStatus.ACTIVE
@@ -183,6 +185,27 @@ def _save(
     entry.search_keys = index.entry_keys(
         title=title, question=question, answer=answer, tags=entry.tags
     )
+    if created:
+        try:  # two members may keep the same thread at once: the second one updates it
+            with session.begin_nested():
+                session.add(entry)
+                session.flush()
+        except IntegrityError:
+            if session.scalar(existing) is None:
+                raise  # not the source key: nothing to update
+            return _save(
+                session,
+                clock=clock,
+                actor=actor,
+                key=key,
+                kind=kind,
+                title=title,
+                question=question,
+                answer=answer,
+                tags=tags,
+                answered_at=answered_at,
+                fields=fields,
+            )
     session.flush()
     index.add(session, [entry])
     audit.record(

@@ -28,7 +28,8 @@ class Gap:
 
 def log_gap(session: Session, *, clock: Clock, query: str, prefecture: str | None) -> None:
     try:
-        masked = gate(" ".join(query.split())[:QUERY_LIMIT]).text
+        # Cut again after masking: a masked address may be longer than the address was.
+        masked = gate(" ".join(query.split())[:QUERY_LIMIT]).text[:QUERY_LIMIT]
     except Refused:
         return  # a labelled text is not kept, even as a query
     key = folded(masked)[:QUERY_LIMIT]
