@@ -178,8 +178,10 @@ def test_a_tampered_signature_is_refused(
     _nothing_went_out(emulator, calls_before, attacker)
 
 
+# A future timestamp comes closer to the server's clock while the request travels: a few
+# seconds past the window, so that a loaded machine does not bring it back inside.
 @pytest.mark.parametrize(
-    "offset", [-301, 301, -(10**9), 10**9], ids=["stale", "future", "1990", "2060"]
+    "offset", [-301, 305, -(10**9), 10**9], ids=["stale", "future", "1990", "2060"]
 )
 def test_a_timestamp_outside_five_minutes_is_refused(
     offset: int, slack: SlackSender, emulator: SlackEmulator, attacker: AttackerHost
