@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 from bot.knowledge.tokens import folded, keys
@@ -62,8 +63,14 @@ def format_groups(groups: Iterable[Sequence[str]]) -> str:
 
 
 def shipped_groups() -> list[tuple[str, ...]]:
+    return list(_shipped())
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[tuple[str, ...], ...]:
+    """Read once: the shipped list changes only with an upgrade."""
     text = resources.files("bot.data").joinpath(SHIPPED_FILE).read_text(encoding="utf-8")
-    return parse_groups(text)
+    return tuple(parse_groups(text))
 
 
 class Thesaurus:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,13 @@ def groups(session: Session) -> list[tuple[str, ...]]:
 
 
 def thesaurus(session: Session) -> Thesaurus:
-    return Thesaurus(groups(session))
+    return _thesaurus(tuple(groups(session)))
+
+
+@lru_cache(maxsize=4)
+def _thesaurus(groups: tuple[tuple[str, ...], ...]) -> Thesaurus:
+    """Built once per list: every search reads the list, few change it."""
+    return Thesaurus(groups)
 
 
 def as_text(session: Session) -> str:
