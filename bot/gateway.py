@@ -21,6 +21,7 @@ from bot.slack.knowledge import KnowledgeSlack
 from bot.slack.lifecycle import LifecycleSlack
 from bot.slack.moderation import ModerationSlack
 from bot.slack.onboarding import OnboardingSlack
+from bot.slack.transfers import TransfersSlack
 from bot.slack.wiring import SlackWiring
 from bot.slack_client import make_web_client
 
@@ -38,6 +39,7 @@ class SlackGateway:
     lifecycle: LifecycleSlack
     dashboard: DashboardSlack
     knowledge: KnowledgeSlack
+    transfers: TransfersSlack
 
 
 def build_gateway(
@@ -72,6 +74,7 @@ def build_gateway(
         lifecycle=LifecycleSlack.build(wiring),
         dashboard=DashboardSlack(client=client),
         knowledge=KnowledgeSlack.build(wiring),
+        transfers=TransfersSlack.build(wiring),
     )
 
 

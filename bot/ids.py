@@ -147,3 +147,17 @@ KNOWLEDGE_CHANNEL_MODAL = "knowledge_channel_modal"
 KNOWLEDGE_CHANNEL_CHOICES_BLOCK = "knowledge_channel_choices"
 KNOWLEDGE_CHANNEL_CHOICES = "knowledge_channel_choices_input"
 KNOWLEDGE_FAQ_MODAL = "knowledge_faq_modal"
+
+# Transfers: the App Home's buttons (rendered by the dashboard, handled by handlers/transfers)
+TRANSFER_MOVE_HOME = "transfer_move_home"  # 「所属が変わりました」: opens the move form
+TRANSFER_LEAVE_HOME = "transfer_leave_home"  # 「退職・離任の予定」: opens the leaving form
+
+# Transfers: moves (/kyoso move, the move form, the code, the secretariat's review)
+
+# Transfers: affiliation checks (所属確認が必要: the review channel's case and its actions)
+
+# Transfers: the 異動 season (the survey DM, its buttons, reminders)
+
+# Transfers: leavers (last day, hand-over, goodbye)
+
+# Applications: one person, one account (earlier account on the form, duplicates flagged)

@@ -15,6 +15,7 @@ from handlers import (
     lifecycle,
     moderation,
     onboarding,
+    transfers,
 )
 from handlers.deps import Deps
 
@@ -29,6 +30,7 @@ FEATURES = (
     channels,
     lifecycle,
     knowledge,
+    transfers,
     errors,
 )
 

@@ -17,6 +17,7 @@ class ApplicationStatus(StrEnum):
     INVITED = "invited"
     JOINED = "joined"  # matched to a Slack member on team_join
     REJECTED = "rejected"
+    MOVED = "moved"  # a member's new address: turned into a move of that member
 
 
 # An address may have at most one application in these states at a time.
@@ -71,3 +72,10 @@ class Application(Base):
     review_message_ts: Mapped[str | None] = mapped_column(String(32))
     last_reminded_at: Mapped[datetime | None]
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    # One person, one account: the address of an earlier account the applicant gave, and the
+    # member the application may duplicate (with why: previous_email, name_prefecture, …).
+    previous_email: Mapped[str | None] = mapped_column(String(254))
+    existing_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    duplicate_hints: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum
@@ -42,5 +42,9 @@ class Organisation(Base):
     domain: Mapped[str | None] = mapped_column(String(253), index=True)
     homepage: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[OrganisationSource] = mapped_column(str_enum(OrganisationSource))
+    # A code the new release no longer lists: merged into another (its members follow), or
+    # removed. Kept, never deleted: members, applications and history point at it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -396,6 +396,9 @@ JOBS: tuple[JobSpec, ...] = (
         cron={"hour": "3", "minute": "50"},
         run=lifecycle_jobs.retention,
     ),
+    # Transfers: moves
+    # Transfers: the 異動 season
+    # Transfers: leavers
 )
 
 

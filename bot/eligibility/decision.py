@@ -55,8 +55,12 @@ def decide(
     application: ApplicationInput,
     directory: OrganisationDirectory,
     history: EmailHistory,
+    *,
+    check_name: bool = True,
 ) -> Verdict:
-    """The eligibility of one application, with every reason that led there."""
+    """The eligibility of one application, with every reason that led there.
+
+    `check_name=False` for a member's new address: their name was settled when they joined."""
     email = check_email(application.email)
     reasons = list(email.reasons)
     history_reasons, reapplication = _check_history(email, history)
@@ -71,7 +75,9 @@ def decide(
     reasons.extend(org.reasons)
 
     name = nfkc(application.name)
-    if not name:
+    if not check_name:
+        pass
+    elif not name:
         reasons.append(refuse(ReasonCode.NAME_MISSING))
     else:
         matched = organisation_like(name, directory)

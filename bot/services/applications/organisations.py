@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.codes import normalise_code
+from bot.eligibility.directory import OrganisationDirectory
 from bot.text import nfkc
 from models import Organisation, OrganisationKind
 
@@ -208,3 +209,8 @@ def label_of(session: Session, organisation_id: int | None) -> str | None:
     return organisation_label(
         session.get(Organisation, organisation_id) if organisation_id else None
     )
+
+
+def current_directory(session: Session) -> OrganisationDirectory:
+    """The organisation directory eligibility decides against."""
+    return OrganisationDirectory.from_master_data()
