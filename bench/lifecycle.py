@@ -27,17 +27,13 @@ Exit status 0 when every sweep stayed within 2 s and every contact was made exac
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,21 +45,18 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     String,
     cast,
-    create_engine,
     delete,
     func,
     insert,
     literal,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.databases import postgres_database, sqlite_database  # noqa: E402
 from bot.cli.common import upgrade_database  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.db import SessionFactory, make_engine, make_session_factory  # noqa: E402
-from bot.db import normalise_database_url as normalise  # noqa: E402
 from bot.gateway import build_gateway  # noqa: E402
 from bot.services.lifecycle.policy import Policy  # noqa: E402
 from bot.services.lifecycle.sweep import daily_sweep  # noqa: E402
@@ -91,27 +84,6 @@ POLICY = Policy()
 
 
 # --- databases ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="kyoso-bench-") as folder:
-        yield f"sqlite:///{Path(folder) / 'lifecycle.db'}"
-
-
-@contextlib.contextmanager
-def postgres_database(base_url: str) -> Iterator[str]:
-    url = make_url(normalise(base_url))
-    name = f"kyoso_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(session_factory: SessionFactory, count: int) -> dict[str, int]:
@@ -319,7 +291,7 @@ WINDOW = 60.0 / TIME_SCALE
 def bench_contacts(count: int, *, requested_per_minute: float) -> dict[str, Any]:
     """Contacts against an emulator enforcing Slack's tiers on a 6× faster clock."""
     dnd_limit, post_limit = 50, 300  # per (scaled) minute: Tier 3; "several hundred"
-    with sqlite_database() as url, SlackEmulator(bot_token="xoxb-test") as emulator:
+    with sqlite_database("lifecycle") as url, SlackEmulator(bot_token="xoxb-test") as emulator:
         upgrade_database(url, clock=FixedClock(NOW))
         engine = make_engine(url)
         session_factory = make_session_factory(engine)
@@ -415,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweeps": [],
         "contacts": [],
     }
-    with sqlite_database() as url:
+    with sqlite_database("lifecycle") as url:
         report["sweeps"].append(bench_sweep("sqlite", url, args.members))
     if not args.skip_postgres:
         with postgres_database(args.postgres_url) as url:

@@ -153,11 +153,49 @@ TRANSFER_MOVE_HOME = "transfer_move_home"  # 「所属が変わりました」: 
 TRANSFER_LEAVE_HOME = "transfer_leave_home"  # 「退職・離任の予定」: opens the leaving form
 
 # Transfers: moves (/kyoso move, the move form, the code, the secretariat's review)
+TRANSFER_MOVE_MODAL = "transfer_move_modal"  # the move form
+TRANSFER_MOVE_INPUT = "transfer_move_input"  # the form's text inputs
+TRANSFER_MOVE_ORGANISATION_BLOCK = "transfer_move_organisation"
+TRANSFER_MOVE_ORGANISATION = "transfer_move_organisation_select"  # external select (options)
+TRANSFER_MOVE_EMAIL_BLOCK = "transfer_move_email"
+TRANSFER_MOVE_DEPARTMENT_BLOCK = "transfer_move_department"
+TRANSFER_MOVE_EFFECTIVE_BLOCK = "transfer_move_effective"
+TRANSFER_MOVE_EFFECTIVE = "transfer_move_effective_date"
+TRANSFER_MOVE_CODE_OPEN = "transfer_move_code_open"  # in the "mail sent" DM (value: public id)
+TRANSFER_MOVE_CODE_MODAL = "transfer_move_code_modal"
+TRANSFER_MOVE_CODE_BLOCK = "transfer_move_code"
+TRANSFER_MOVE_REVIEW_BLOCK = "transfer_move_review"  # the review channel's buttons
+TRANSFER_MOVE_APPROVE = "transfer_move_approve"  # value: public id
+TRANSFER_MOVE_REFUSE = "transfer_move_refuse"  # value: public id
+TRANSFER_MOVE_TODO_BLOCK = "transfer_move_todo:"  # + public id: the Slack address to-do
 
 # Transfers: affiliation checks (所属確認が必要: the review channel's case and its actions)
+TRANSFER_CHECK_BLOCK = "transfer_check"  # + ":" + the check's public id
+TRANSFER_CHECK_ASK = "transfer_check_ask"  # value: the check's public id
+TRANSFER_CHECK_KEEP = "transfer_check_keep"
+TRANSFER_CHECK_DEACTIVATE = "transfer_check_deactivate"
 
 # Transfers: the 異動 season (the survey DM, its buttons, reminders)
+# A season DM's first block is TRANSFER_SEASON_BLOCK + ":" + the contact key (found after a crash).
+TRANSFER_SEASON_BLOCK = "transfer_season"
+TRANSFER_SEASON_NO_CHANGE = "transfer_season_no_change"  # value: the contact key
+TRANSFER_SEASON_MOVING = "transfer_season_moving"  # records MOVING, opens the move form
+TRANSFER_SEASON_LEAVING = "transfer_season_leaving"  # records LEAVING, opens the leaving form
+TRANSFER_SEASON_REMINDER_MOVE = "transfer_season_reminder_move"  # the reminder's move form
 
 # Transfers: leavers (last day, hand-over, goodbye)
+TRANSFER_LEAVE_MODAL = "transfer_leave_modal"  # the leaving form (last day, hand-over)
+TRANSFER_LEAVE_INPUT = "transfer_leave_input"  # every input of the leaving form
+TRANSFER_LEAVE_LAST_DAY_BLOCK = "transfer_leave_last_day"
+TRANSFER_LEAVE_KNOWLEDGE_BLOCK = "transfer_leave_knowledge"
+TRANSFER_LEAVE_CHANNEL_BLOCK = "transfer_leave_channel:"  # + the Slack channel id
+TRANSFER_LEAVE_OTHER_CHANNELS_BLOCK = "transfer_leave_other_channels"
+TRANSFER_LEAVE_REQUESTS_BLOCK = "transfer_leave_requests"
+TRANSFER_LEAVE_CASES_BLOCK = "transfer_leave_cases"
+TRANSFER_LEAVE_CANCEL = "transfer_leave_cancel"  # in the confirmation DM (value: public id)
+TRANSFER_LEAVE_CHANGE = "transfer_leave_change"  # in the confirmation DM: the form again
+TRANSFER_LEAVE_GOODBYE_BLOCK = "departure_goodbye:"  # + public id: found again after a crash
+TRANSFER_LEAVE_HANDOVER_BLOCK = "departure_handover:"  # + public id (the review channel)
+TRANSFER_LEAVE_TODO_BLOCK = "departure_todo:"  # + public id (the review channel)
 
 # Applications: one person, one account (earlier account on the form, duplicates flagged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,15 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+def _is_month_day(text: str) -> bool:
+    """MM-DD of a day every year has (no February 29)."""
+    try:
+        date.fromisoformat(f"2001-{text}")
+    except ValueError:
+        return False
+    return len(text) == 5
+
+
 class CoreSettings(BaseSettings):
     """Settings every command needs; commands that do not talk to Slack need only these."""
 
@@ -71,6 +81,17 @@ class CoreSettings(BaseSettings):
     email_after_days: int = Field(default=14, ge=0, validation_alias=_env("KYOSO_EMAIL_AFTER_DAYS"))
     grace_days: int = Field(default=30, ge=0, validation_alias=_env("KYOSO_GRACE_DAYS"))
     retention_days: int = Field(default=365, ge=0, validation_alias=_env("KYOSO_RETENTION_DAYS"))
+    # The 異動 season: its window ("MM-DD..MM-DD"), the survey's day ("mid-March") and the day
+    # reminders start (after April 1), each as MM-DD in KYOSO_TIMEZONE.
+    transfer_season: str = Field(
+        default="03-01..05-31", validation_alias=_env("KYOSO_TRANSFER_SEASON")
+    )
+    transfer_survey_day: str = Field(
+        default="03-15", validation_alias=_env("KYOSO_TRANSFER_SURVEY_DAY")
+    )
+    transfer_reminder_day: str = Field(
+        default="04-08", validation_alias=_env("KYOSO_TRANSFER_REMINDER_DAY")
+    )
     # Knowledge search, both optional and off by default: a small embedding model copied onto
     # the server (never downloaded), and an OpenAI-compatible chat-completions endpoint the
     # organisation has approved, for a generated answer over the entries found.
@@ -92,6 +113,21 @@ class CoreSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as Asia/Tokyo") from exc
         return value
+
+    @field_validator("transfer_season")
+    @classmethod
+    def _season_window(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split("..")]
+        if len(parts) != 2 or not all(_is_month_day(part) for part in parts):
+            raise ValueError("must be two months and days such as 03-01..05-31")
+        return "..".join(parts)
+
+    @field_validator("transfer_survey_day", "transfer_reminder_day")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        if not _is_month_day(value.strip()):
+            raise ValueError("must be a month and day such as 03-15")
+        return value.strip()
 
     @field_validator("embedding_model_dir", "llm_url")
     @classmethod

@@ -15,9 +15,10 @@ from typing import Any
 from slack_bolt import App
 
 from bot.domain.lifecycle import EndReason
-from bot.services import audit
+from bot.services import audit, members
 from bot.services.activity import slack_ts_to_datetime
 from bot.services.lifecycle.deactivation import mark_deactivated
+from bot.services.transfers.slack_changes import address_seen
 from handlers.access import routes_for
 from handlers.deps import Deps
 
@@ -77,3 +78,15 @@ def register(app: App, deps: Deps) -> None:
                 )
             return
         deps.activity.seen(user["id"], seen_at(event))  # a profile change is activity
+        # An address (users:read.email) may mean a move: bot/services/transfers/slack_changes.py
+        email = (user.get("profile") or {}).get("email")
+        if email:
+            with deps.session_factory.begin() as session:
+                member = members.find(session, user["id"])
+                change = (
+                    address_seen(session, clock=deps.clock, member=member, email=str(email))
+                    if member is not None
+                    else None
+                )
+            if change is not None:
+                deps.gateway.transfers.checks.follow_up([change])

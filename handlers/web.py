@@ -18,7 +18,9 @@ from waitress.server import TcpWSGIServer, create_server
 
 from handlers import registration
 from handlers.deps import Deps
+from handlers.registration.csrf import CsrfTokens
 from handlers.slack_gate import MAX_BODY_BYTES, Refusal, SlackGate
+from handlers.transfers import move_page
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
         return jsonify(status="ok", database="ok"), 200
 
     registration.register(web, deps)
+    move_page.register(web, deps, csrf=CsrfTokens.for_secret(secret.get_secret_value()))
     return web
 
 

@@ -22,6 +22,7 @@ class OrganisationKind(StrEnum):
 class OrganisationSource(StrEnum):
     MASTER = "master"  # shipped master data, kept in sync on every upgrade
     MANUAL = "manual"  # added by the secretariat (e.g. a union's code)
+    RELEASE = "release"  # added or changed by a newer code list (`kyoso orgs update`)
 
 
 class Organisation(Base):

@@ -138,19 +138,29 @@ class SeasonContactKind(StrEnum):
 
 
 class SeasonContact(Base):
-    """A season DM recorded before it is sent, under its unique key: never twice, never lost."""
+    """A season DM recorded before it is sent, once per season, kind and member: never twice,
+    never lost. Staged for every member at once, so it carries only the indexes the sender
+    reads by (a planned contact by due time) and the one that keeps it unique."""
 
     __tablename__ = "season_contacts"
-    __table_args__ = (UniqueConstraint("season", "kind", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("season", "kind", "member_id"),
+        Index(
+            "ix_season_contacts_planned_due",
+            "due_at",
+            sqlite_where=text("status = 'planned'"),
+            postgresql_where=text("status = 'planned'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     season: Mapped[int]  # the year of the April it asks about
     kind: Mapped[SeasonContactKind] = mapped_column(str_enum(SeasonContactKind))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    # "season:<year>:<kind>:<member id>": also the DM's block id, found again after a crash.
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[AttemptStatus] = mapped_column(str_enum(AttemptStatus), index=True)
-    due_at: Mapped[datetime] = mapped_column(index=True)
+    # "season:<year>:<kind>:<member id>": the DM's block id, found again after a crash.
+    key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AttemptStatus] = mapped_column(str_enum(AttemptStatus))
+    due_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]  # set when claimed: in flight since then
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

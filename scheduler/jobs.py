@@ -26,6 +26,10 @@ from scheduler import (
     lifecycle_jobs,
     moderation_jobs,
     onboarding_jobs,
+    transfers_checks_jobs,
+    transfers_leavers_jobs,
+    transfers_moves_jobs,
+    transfers_season_jobs,
 )
 
 
@@ -396,9 +400,55 @@ JOBS: tuple[JobSpec, ...] = (
         cron={"hour": "3", "minute": "50"},
         run=lifecycle_jobs.retention,
     ),
+    # Transfers: affiliation checks
+    JobSpec(
+        id="transfers-checks-catch-up",
+        description=bilingual(
+            "レビューチャンネルに届いていない「所属確認が必要」を投稿する",
+            "Post affiliation checks whose card never reached the review channel",
+        ),
+        cron={"minute": "*/15"},
+        run=transfers_checks_jobs.post_unposted_checks,
+    ),
     # Transfers: moves
+    JobSpec(
+        id="transfers-slack-email",
+        description=bilingual(
+            "所属変更から14日経っても Slack のメールアドレスが新しいものになっていない会員を、事務局への依頼（1件ずつ1回）に",
+            "Members whose Slack address still is not the new one 14 days after a confirmed move: one to-do each for the secretariat",
+        ),
+        cron={"hour": "10", "minute": "15"},
+        run=transfers_moves_jobs.slack_emails,
+    ),
+    JobSpec(
+        id="transfers-moves-expire",
+        description=bilingual(
+            "確認リンクとコードの有効期限（72時間）が切れた所属変更を期限切れに",
+            "Moves whose confirmation link and code expired (72 hours): marked expired",
+        ),
+        cron={"hour": "3", "minute": "40"},
+        run=transfers_moves_jobs.expire_moves,
+    ),
     # Transfers: the 異動 season
+    JobSpec(
+        id="transfers-season",
+        description=bilingual(
+            "異動シーズン：3月中旬に所属変更の有無を全員に DM で確認、4月以降は未完了の異動者にリマインド（業務時間内、おやすみモード外、ペース制限あり）",
+            "The 異動 season: a DM asking every member about April's changes (mid-March), then reminders to unconfirmed movers (business hours, not in do-not-disturb, paced)",
+        ),
+        cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "35"},
+        run=transfers_season_jobs.run_season,
+    ),
     # Transfers: leavers
+    JobSpec(
+        id="transfers-departures",
+        description=bilingual(
+            "最終日の 17:30 を過ぎた退職・離任者の引継ぎ、お別れの DM、アカウント停止（権限がなければ事務局への依頼）",
+            "Leavers whose last day ended (17:30): hand-over, goodbye DM, deactivation (or a to-do for the secretariat)",
+        ),
+        cron={"minute": "0,30"},
+        run=transfers_leavers_jobs.departures,
+    ),
 )
 
 

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.eligibility.directory import OrganisationDirectory
 from bot.services import members, rules
+from bot.services.applications.organisations import current_directory
 from bot.services.onboarding import introductions, profiles
 from bot.services.onboarding.stuck import STUCK_AFTER_BUSINESS_DAYS, stuck_in_onboarding
 from bot.slack.onboarding.dms import Messenger
@@ -106,9 +107,9 @@ def nudge_profiles(
     limit: int = MAX_DMS_PER_RUN,
 ) -> JobResult:
     """One friendly DM to newcomers without a photo or with an organisation as display name."""
-    directory = directory or OrganisationDirectory.from_master_data()
     with session_factory() as session:
         user_ids = profiles.due_profile_checks(session, now=clock.now(), limit=limit)
+        directory = directory or current_directory(session)
     checked = 0
     for user_id in user_ids:
         user = messenger.slack_user(user_id)

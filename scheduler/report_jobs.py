@@ -55,6 +55,7 @@ def weekly_report(
             now=now,
             previous_at=weekly.previous_at,
             zone=zone,
+            transfers=weekly.transfers,
         ),
         text=weekly_report_text(weekly.current, weekly.previous, language),
         charts=_charts(weekly, language, day=now.astimezone(zone).strftime("%Y%m%d")),

@@ -655,8 +655,12 @@ def test_member_home_lists_facilitated_channels(session_factory: SessionFactory)
         )
         session.add(ChannelFacilitator(channel_id=archived.id, member_id=member.id, added_at=NOW))
     with session_factory() as session:
-        home = dashboard_home.member_home(session, "U0FAC", "ja")
-        unknown = dashboard_home.member_home(session, "U0NOBODY", "ja")
+        home = dashboard_home.member_home(
+            session, "U0FAC", "ja", now=NOW, zone=ZoneInfo("Asia/Tokyo")
+        )
+        unknown = dashboard_home.member_home(
+            session, "U0NOBODY", "ja", now=NOW, zone=ZoneInfo("Asia/Tokyo")
+        )
     assert home.facilitated_total == 12
     assert len(home.facilitated) == dashboard_home.FACILITATED_SHOWN
     assert home.facilitated[0].name == "デジ_pj_00"

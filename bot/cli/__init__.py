@@ -19,6 +19,7 @@ from bot.cli import (
     jobs_commands,
     knowledge_commands,
     lifecycle_commands,
+    orgs_commands,
     roles_commands,
     rules_commands,
     run_command,
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_commands.add_parser(commands)
     events_commands.add_parser(commands)
     knowledge_commands.add_parser(commands)
+    orgs_commands.add_parser(commands)
     return parser
 
 

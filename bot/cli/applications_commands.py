@@ -33,7 +33,6 @@ from bot.cli.common import (
 )
 from bot.clock import Clock
 from bot.db import SessionFactory
-from bot.eligibility.directory import OrganisationDirectory
 from bot.eligibility.verdict import Outcome
 from bot.gateway import gateway_from_settings
 from bot.i18n import LANGUAGES, Language, t
@@ -42,7 +41,7 @@ from bot.services.applications import import_file, import_rows, records
 from bot.services.applications.import_columns import HEADER_ALIASES, Column
 from bot.services.applications.import_file import CsvRow, ImportFileError
 from bot.services.applications.import_rows import RowResult, RowStatus
-from bot.services.applications.organisations import label_of
+from bot.services.applications.organisations import current_directory, label_of
 from bot.settings import Settings
 from bot.timefmt import jst
 
@@ -150,9 +149,9 @@ def _import(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     session_factory = open_database(core.database_url)
     clock = args.clock
-    directory = OrganisationDirectory.from_master_data()
     with session_factory() as session:
         rules_version = rules.current_version(session)
+        directory = current_directory(session)  # the latest code-list release applied
 
     def import_row(session: Session, row: CsvRow) -> RowResult:
         return import_rows.import_row(
@@ -182,7 +181,11 @@ def _import(args: argparse.Namespace) -> int:
     print(_summary(args.file, csv_file, results, language, dry_run=args.dry_run))
     if args.no_email and not args.dry_run:
         print(t("registration.import.summary.no_email", language))
-    accepted = [r.public_id for r in results if r.status is RowStatus.ACCEPTED and r.public_id]
+    accepted = [
+        r.public_id
+        for r in results
+        if r.status is RowStatus.ACCEPTED and r.public_id and not r.moved  # moves: no review
+    ]
     if accepted and not args.dry_run:
         print(_post(session_factory, clock, accepted, language))
     return 0

@@ -56,7 +56,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     print(
         "データベースを最新にしました / database upgraded "
         f"(organisations: {result.inserted} added, {result.updated} updated, "
-        f"{result.unchanged} unchanged)"
+        f"{result.unchanged} unchanged"
+        + (f", {result.kept} kept as a code-list release left them" if result.kept else "")
+        + ")"
     )
     return 0
 

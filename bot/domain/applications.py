@@ -18,6 +18,17 @@ class ReviewItem:
     outcome: str
     reasons: tuple[str, ...]  # already rendered in the review language
     is_reapplication: bool
+    duplicate: PossibleDuplicate | None = None
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """One person, one account: why the application may be an existing member's."""
+
+    hints: tuple[str, ...]  # DuplicateHint values
+    member_user_id: str | None  # the member's Slack user id, mentioned on the card
+    member_name: str | None
+    previous_email: str | None  # the earlier address the applicant gave
 
 
 @dataclass(frozen=True)

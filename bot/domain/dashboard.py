@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.statistics import Statistics
+from bot.domain.transfers import MemberTransfers, TransferFigures
 
 
 class QueueKind(StrEnum):
@@ -68,6 +69,7 @@ class MemberHome:
     rules_state: str | None = None  # onboarding.RulesState value
     facilitated: tuple[FacilitatedChannel, ...] = ()
     facilitated_total: int = 0
+    transfers: MemberTransfers = field(default_factory=MemberTransfers)
 
     @property
     def is_secretariat(self) -> bool:
@@ -81,3 +83,4 @@ class HomePage:
     member: MemberHome
     queues: tuple[QueueSummary, ...] = ()
     statistics: Statistics | None = None  # None: not the secretariat
+    transfers: TransferFigures | None = None  # the secretariat's figures on people moving

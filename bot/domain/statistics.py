@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.transfers import TransferFigures
 from models import ApplicationStatus
 
 
@@ -149,3 +150,4 @@ class WeeklyReport:
     previous: Headline | None
     previous_at: datetime | None
     history: tuple[HistoryPoint, ...]
+    transfers: TransferFigures | None = None  # moves and leavers, as of the report

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.domain.applications import Decision, ReminderItem, ReviewItem
+from bot.domain.applications import Decision, PossibleDuplicate, ReminderItem, ReviewItem
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
@@ -68,6 +68,8 @@ def review_blocks(
     ]
     if item.is_reapplication:
         blocks.append(context(label("reapplication")))
+    if item.duplicate is not None:
+        blocks.append(_duplicate_section(item.duplicate, language))
     for decision in decisions:
         text = decided_text(
             f"applications.decided.{decision.status}",
@@ -89,6 +91,31 @@ def review_blocks(
             )
         )
     return blocks
+
+
+def _duplicate_section(duplicate: PossibleDuplicate, language: Language) -> SectionBlock:
+    """既存メンバーと重複の可能性: the member (mentioned) and why."""
+    lines = [f":warning: *{t('applications.review.duplicate.title', language)}*"]
+    if duplicate.member_user_id:
+        name = f"（{escape_mrkdwn(duplicate.member_name)}）" if duplicate.member_name else ""
+        lines.append(
+            t(
+                "applications.review.duplicate.member",
+                language,
+                member=f"<@{duplicate.member_user_id}>{name}",
+            )
+        )
+    hints = (t(f"applications.review.duplicate.hint.{h}", language) for h in duplicate.hints)
+    lines += [f"• {text}" for text in hints]
+    if duplicate.previous_email:
+        lines.append(
+            t(
+                "applications.review.duplicate.previous_email",
+                language,
+                email=escape_mrkdwn(duplicate.previous_email),
+            )
+        )
+    return SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))
 
 
 def _decision_buttons(item: ReviewItem, language: Language) -> ActionsBlock:

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot import ids
 from bot.services.dashboard.home import home_page
+from bot.services.transfers.season_calendar import SeasonCalendar
 from bot.views.dashboard.home import home_view
 from handlers.access import routes_for
 from handlers.deps import Deps
@@ -19,7 +20,14 @@ def publish_home(deps: Deps, user_id: str) -> None:
     language = deps.locales.for_user(user_id)
     now, zone = deps.clock.now(), deps.settings.zone
     with deps.session_factory() as session:
-        page = home_page(session, user_id, language=language, now=now, zone=zone)
+        page = home_page(
+            session,
+            user_id,
+            language=language,
+            now=now,
+            zone=zone,
+            calendar=SeasonCalendar.from_settings(deps.settings),
+        )
     deps.gateway.dashboard.publish_home(user_id, home_view(page, language, now))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.orm import Session
 
 from bot.codes import normalise_code
+from bot.eligibility.addresses import check_email
 from bot.eligibility.verdict import Reason, Severity
 from bot.i18n import Language, t
 from bot.i18n.reasons import reason_text
@@ -43,6 +44,8 @@ class FormValues:
     department: str = ""
     rules: bool = False
     rules_version: str = ""
+    had_account: str = "no"  # one person, one account: "yes" when they had one before
+    previous_email: str = ""
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> FormValues:
@@ -62,6 +65,8 @@ class FormValues:
             department=get("department"),
             rules=get("rules") == "yes",
             rules_version=get("rules_version")[:32],
+            had_account="yes" if get("had_account") == "yes" else "no",
+            previous_email=get("previous_email"),
         )
 
     def application_form(self, language: Language) -> ApplicationForm:
@@ -75,6 +80,8 @@ class FormValues:
             department=self.department,
             language=language,
             rules_version=self.rules_version,
+            had_account=self.had_account == "yes",
+            previous_email=self.previous_email if self.had_account == "yes" else None,
         )
 
 
@@ -122,6 +129,7 @@ def validate(session: Session, values: FormValues, language: Language) -> Proble
 
     _text(problems, msg, "name", values.name, MAX_NAME)
     _text(problems, msg, "email", values.email, MAX_EMAIL)
+    _previous_email(problems, msg, values)
     if values.org_kind == "lg":
         _local_government(session, problems, msg, values, language)
     elif values.org_kind == "agency":
@@ -142,6 +150,16 @@ def _text(
         problems.add(field_id, msg(f"{field_id}_required"))
     elif len(value) > limit:
         problems.add(field_id, msg(f"{field_id}_too_long", max=limit))
+
+
+def _previous_email(problems: Problems, msg: Callable[..., str], values: FormValues) -> None:
+    """Optional, and read only after "yes"; when given, it must be an address."""
+    if values.had_account != "yes" or not values.previous_email:
+        return
+    if len(values.previous_email) > MAX_EMAIL:
+        problems.add("previous_email", msg("previous_email_too_long", max=MAX_EMAIL))
+    elif any(r.severity is Severity.REFUSE for r in check_email(values.previous_email).reasons):
+        problems.add("previous_email", msg("previous_email_invalid"))
 
 
 def _local_government(

@@ -24,8 +24,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.business_days import add_business_days
 from bot.i18n import Language, t
 from bot.services import rules
-from bot.services.applications import records, submission
+from bot.services.applications import records
 from bot.services.applications.submission import ApplicationRefused
+from bot.services.transfers import one_account
 from bot.text import clean_line
 from handlers.deps import Deps
 from handlers.registration.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfTokens
@@ -49,6 +50,7 @@ from handlers.registration.texts import (
     format_date,
     rules_blocks,
 )
+from models import ApplicationStatus
 
 log = logging.getLogger(__name__)
 
@@ -199,16 +201,21 @@ class RegistrationPage:
             return self._form(language, values, status=422, problems=problems)
         try:
             with self.deps.session_factory.begin() as session:
-                submitted = submission.apply_on_page(
-                    session, clock=self.deps.clock, form=values.application_form(language)
+                submitted = one_account.apply_on_page(
+                    session,
+                    clock=self.deps.clock,
+                    form=values.application_form(language),
+                    public_url=self.deps.settings.public_url,
                 )
                 public_id = submitted.application.public_id
+                moved = submitted.application.status is ApplicationStatus.MOVED
         except ApplicationRefused as refused:
             with self.deps.session_factory() as session:
                 problems = refusal_problems(session, values, refused.verdict.reasons, language)
             return self._form(language, values, status=422, problems=problems)
         log.info("registration: application %s received (%s)", public_id, submitted.verdict.outcome)
-        self._post_for_review(public_id)
+        if not moved:  # a member's move: no review, no invitation
+            self._post_for_review(public_id)
         target = url_for("registration.done", public_id=public_id, lang=language)
         return redirect(target, code=303)  # type: ignore[return-value]
 
@@ -220,6 +227,17 @@ class RegistrationPage:
             except records.UnknownApplication:
                 return self._respond(self._page("not_found.html", language), 404)
             submitted_at = application.submitted_at
+            moved = application.status is ApplicationStatus.MOVED
+        if moved:
+            body = self._page(
+                "moved.html",
+                language,
+                public_id=application.public_id,
+                switch_url=url_for(
+                    "registration.done", public_id=public_id, lang=other_language(language)
+                ),
+            )
+            return self._respond(body, 200)
         local_day = submitted_at.astimezone(self.deps.settings.zone).date()
         deadline = add_business_days(local_day, DECISION_BUSINESS_DAYS)
         body = self._page(

@@ -6,8 +6,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.deps import Deps
+from handlers.transfers import checks, leavers, moves, season
 
 
 def register(app: App, deps: Deps) -> None:
-    # One line per flow module: each registers its listeners and subcommands.
-    pass
+    checks.register(app, deps)
+    leavers.register(app, deps)
+    moves.register(app, deps)
+    season.register(app, deps)

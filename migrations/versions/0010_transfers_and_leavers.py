@@ -192,15 +192,19 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_season_contacts")),
-        sa.UniqueConstraint("key", name=op.f("uq_season_contacts_key")),
         sa.UniqueConstraint("season", "kind", "member_id", name=op.f("uq_season_contacts_season")),
     )
     with op.batch_alter_table("season_contacts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_season_contacts_due_at"), ["due_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_season_contacts_member_id"), ["member_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_season_contacts_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_season_contacts_planned_due",
+            ["due_at"],
+            unique=False,
+            sqlite_where=sa.text("status = 'planned'"),
+            postgresql_where=sa.text("status = 'planned'"),
+        )
 
     op.create_table(
         "affiliation_moves",
@@ -425,9 +429,12 @@ def downgrade() -> None:
 
     op.drop_table("affiliation_moves")
     with op.batch_alter_table("season_contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_season_contacts_status"))
+        batch_op.drop_index(
+            "ix_season_contacts_planned_due",
+            sqlite_where=sa.text("status = 'planned'"),
+            postgresql_where=sa.text("status = 'planned'"),
+        )
         batch_op.drop_index(batch_op.f("ix_season_contacts_member_id"))
-        batch_op.drop_index(batch_op.f("ix_season_contacts_due_at"))
 
     op.drop_table("season_contacts")
     op.drop_table("season_answers")

@@ -28,6 +28,7 @@ class ApplicationEmailKind(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     INFO_REQUESTED = "info_requested"
+    MOVED = "moved"  # a member's new address: taken as a move of the earlier account
 
 
 class ComposedEmail(NamedTuple):

@@ -22,6 +22,7 @@ class Column(StrEnum):
     DEPARTMENT = "department"
     RULES = "rules"
     LANGUAGE = "language"
+    PREVIOUS_EMAIL = "previous_email"  # an earlier account's address (one person, one account)
     IGNORED = "ignored"  # known and not needed: timestamps, row numbers
 
 
@@ -136,6 +137,16 @@ HEADER_ALIASES: Mapping[Column, tuple[str, ...]] = MappingProxyType(
             "termsaccepted",
         ),
         Column.LANGUAGE: ("言語", "使用言語", "希望言語", "language", "lang"),
+        Column.PREVIOUS_EMAIL: (
+            "以前のメールアドレス",
+            "以前のアカウントのメールアドレス",
+            "旧メールアドレス",
+            "前のメールアドレス",
+            "previousemail",
+            "previousemailaddress",
+            "formeremail",
+            "oldemail",
+        ),
         Column.IGNORED: (
             "タイムスタンプ",
             "回答日時",

@@ -26,9 +26,10 @@ from bot.i18n.reasons import reason_text
 from bot.services.applications import organisations as lookup
 from bot.services.applications.import_columns import REQUIRED_COLUMNS, Column, agreed
 from bot.services.applications.import_file import CsvFile, CsvRow
-from bot.services.applications.submission import ApplicationForm, ApplicationRefused, receive
+from bot.services.applications.submission import ApplicationForm, ApplicationRefused
+from bot.services.transfers import one_account
 from bot.tabular import header_key
-from models import ApplicationSource
+from models import ApplicationSource, ApplicationStatus
 
 # Recorded as the rules version when the export has no agreement column: the member then
 # confirms the rules in Slack at onboarding (the welcome message's "I agree").
@@ -68,6 +69,7 @@ class RowResult:
     public_id: str | None = None
     outcome: Outcome | None = None
     notes: tuple[Note, ...] = ()
+    moved: bool = False  # a member's new address: a move, not an application to review
 
 
 def _note(key: str, **params: str) -> Note:
@@ -123,6 +125,7 @@ def _invalid(csv_file: CsvFile, row: CsvRow) -> list[Note]:
         (Column.EMAIL, MAX_EMAIL),
         (Column.DEPARTMENT, MAX_DEPARTMENT),
         (Column.ORGANISATION_CODE, MAX_CODE),
+        (Column.PREVIOUS_EMAIL, MAX_EMAIL),
     )
     for column, limit in limits:
         if len(csv_file.value(row, column)) > limit:
@@ -157,6 +160,7 @@ def import_row(
             line=row.line, status=RowStatus.INVALID, email=email, notes=tuple(problems)
         )
     code, agency, notes = _organisation(session, csv_file, row)
+    previous_email = csv_file.value(row, Column.PREVIOUS_EMAIL) or None
     form = ApplicationForm(
         email=email,
         name=csv_file.value(row, Column.NAME),
@@ -165,9 +169,11 @@ def import_row(
         department=csv_file.value(row, Column.DEPARTMENT) or None,
         language=_language(csv_file.value(row, Column.LANGUAGE)),
         rules_version=rules_version if csv_file.has(Column.RULES) else RULES_NOT_CONFIRMED,
+        had_account=previous_email is not None,
+        previous_email=previous_email,
     )
     try:
-        submitted = receive(
+        submitted = one_account.receive(
             session,
             clock=clock,
             directory=directory,
@@ -183,6 +189,9 @@ def import_row(
             outcome=Outcome.REFUSED,
             notes=(*notes, *_reasons(refused.verdict, Severity.REFUSE)),
         )
+    moved = submitted.application.status is ApplicationStatus.MOVED
+    if moved:
+        notes.append(_note("note.moved"))
     return RowResult(
         line=row.line,
         status=RowStatus.ACCEPTED,
@@ -190,6 +199,7 @@ def import_row(
         public_id=submitted.application.public_id,
         outcome=submitted.verdict.outcome,
         notes=(*notes, *_reasons(submitted.verdict, Severity.FLAG)),
+        moved=moved,
     )
 
 

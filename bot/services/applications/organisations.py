@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.codes import normalise_code
@@ -211,6 +211,38 @@ def label_of(session: Session, organisation_id: int | None) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class _CachedDirectory:
+    fingerprint: tuple[object, ...]
+    directory: OrganisationDirectory
+
+
+# One per process: rebuilt only when the table's fingerprint changes (an `orgs update`, a
+# master-data sync, a manual entry), so a page view costs one aggregate query.
+_cached: list[_CachedDirectory] = []
+
+
 def current_directory(session: Session) -> OrganisationDirectory:
-    """The organisation directory eligibility decides against."""
-    return OrganisationDirectory.from_master_data()
+    """The organisation directory eligibility decides against: the organisations table as
+    the secretariat's latest code-list release left it (retired codes excluded), or the
+    shipped master data while the table is still empty."""
+    fingerprint = tuple(
+        session.execute(
+            select(
+                func.count(Organisation.id),
+                func.count(Organisation.retired_at),
+                func.max(Organisation.id),
+                func.max(Organisation.updated_at),
+            )
+        ).one()
+    )
+    if not fingerprint[0]:
+        return OrganisationDirectory.from_master_data()
+    if _cached and _cached[0].fingerprint == fingerprint:
+        return _cached[0].directory
+    rows = session.scalars(
+        select(Organisation).where(Organisation.retired_at.is_(None)).order_by(Organisation.id)
+    ).all()
+    directory = OrganisationDirectory(rows)
+    _cached[:] = [_CachedDirectory(fingerprint=fingerprint, directory=directory)]
+    return directory

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.domain.applications import Decision, ReviewItem
+from bot.domain.applications import Decision, PossibleDuplicate, ReviewItem
 from bot.i18n import Language
 from bot.i18n.reasons import stored_reason_text
 from bot.services import audit
 from bot.services.applications.organisations import label_of
 from bot.services.applications.records import DECIDABLE, get
-from models import Application, ApplicationStatus
+from models import Application, ApplicationStatus, Member
 
 _DECISION_ACTIONS = {
     "application.approved": ApplicationStatus.APPROVED,
@@ -56,6 +56,23 @@ def review_item(session: Session, application: Application, language: Language) 
         outcome=application.outcome,
         reasons=tuple(stored_reason_text(r, language) for r in application.reasons),
         is_reapplication=application.is_reapplication,
+        duplicate=possible_duplicate(session, application),
+    )
+
+
+def possible_duplicate(session: Session, application: Application) -> PossibleDuplicate | None:
+    if not application.duplicate_hints:
+        return None
+    member = (
+        session.get(Member, application.existing_member_id)
+        if application.existing_member_id
+        else None
+    )
+    return PossibleDuplicate(
+        hints=tuple(application.duplicate_hints),
+        member_user_id=member.slack_user_id if member else None,
+        member_name=(member.real_name or member.display_name) if member else None,
+        previous_email=application.previous_email,
     )
 
 

@@ -25,7 +25,9 @@ from bot.eligibility.verdict import (
 )
 from bot.i18n import Language
 from bot.services import audit, rules
+from bot.services.applications.duplicates import find_duplicates
 from bot.services.applications.emails import ApplicationEmailKind, queue_application_email
+from bot.services.applications.organisations import current_directory
 from models import (
     Application,
     ApplicationSource,
@@ -49,6 +51,9 @@ class ApplicationForm:
     department: str | None
     language: Language
     rules_version: str
+    # One person, one account: whether they had an account before, and its address.
+    had_account: bool = False
+    previous_email: str | None = None
 
 
 class ApplicationRefused(Exception):
@@ -118,12 +123,20 @@ def submit(
     if verdict.outcome is Outcome.REFUSED:
         raise ApplicationRefused(verdict)
     now = clock.now()
+    organisation_id = _organisation_id(session, verdict)
+    duplicates = find_duplicates(
+        session,
+        name=form.name,
+        organisation_id=organisation_id,
+        previous_email=form.previous_email,
+        declared=form.had_account,
+    )
     application = Application(
         public_id=secrets.token_hex(8),
         email=form.email.strip(),
         email_normalized=verdict.normalised_email,
         name=form.name.strip(),
-        organisation_id=_organisation_id(session, verdict),
+        organisation_id=organisation_id,
         organisation_code_entered=(form.organisation_code or "").strip() or None,
         department=(form.department or "").strip() or None,
         language=form.language,
@@ -134,6 +147,9 @@ def submit(
         reasons=[reason_to_json(r) for r in verdict.reasons],
         is_reapplication=verdict.is_reapplication,
         submitted_at=now,
+        previous_email=previous_email_of(form),
+        existing_member_id=duplicates.member_id,
+        duplicate_hints=[h.value for h in duplicates.hints],
     )
     try:
         with session.begin_nested():  # a concurrent twin hits the open-address index
@@ -147,9 +163,20 @@ def submit(
         action="application.submitted",
         target_type="application",
         target_id=application.public_id,
-        details={"outcome": verdict.outcome.value, "source": source.value},
+        details={
+            "outcome": verdict.outcome.value,
+            "source": source.value,
+            "duplicate_hints": application.duplicate_hints,
+        },
     )
     return Submitted(application=application, verdict=verdict)
+
+
+def previous_email_of(form: ApplicationForm) -> str | None:
+    """The earlier account's address as given, kept only when they said they had one."""
+    if not form.had_account:
+        return None
+    return (form.previous_email or "").strip() or None
 
 
 def _duplicate(verdict: Verdict) -> Verdict:
@@ -211,17 +238,21 @@ def receive(
     return submitted
 
 
-def apply_on_page(session: Session, *, clock: Clock, form: ApplicationForm) -> Submitted:
-    """An application from the registration page, against the shipped master data.
-
-    The rules version the applicant confirmed rides in a hidden field: one that was never
+def with_published_rules(session: Session, form: ApplicationForm) -> ApplicationForm:
+    """The rules version the applicant confirmed rides in a hidden field: one that was never
     published (stale or edited) counts as the current one."""
     if form.rules_version not in {r.version for r in rules.published(session)}:
-        form = replace(form, rules_version=rules.current_version(session))
+        return replace(form, rules_version=rules.current_version(session))
+    return form
+
+
+def apply_on_page(session: Session, *, clock: Clock, form: ApplicationForm) -> Submitted:
+    """An application from the registration page, against the organisations as the latest
+    code-list release left them (`current_directory`)."""
     return receive(
         session,
         clock=clock,
-        directory=OrganisationDirectory.from_master_data(),
-        form=form,
+        directory=current_directory(session),
+        form=with_published_rules(session, form),
         source=ApplicationSource.WEB,
     )

@@ -20,6 +20,7 @@ from bot.services.statistics.snapshots import (
     record_snapshot,
     snapshot_for,
 )
+from bot.services.transfers.figures import transfer_figures
 from models import AuditEntry
 
 POSTED_ACTION = "report.weekly_posted"
@@ -55,6 +56,7 @@ def prepare(session: Session, *, clock: Clock, zone: ZoneInfo) -> WeeklyReport:
         previous=previous_headline,
         previous_at=previous_at,
         history=tuple(history(session, now=now, zone=zone, current=current)),
+        transfers=transfer_figures(session, now=now, zone=zone),
     )
 
 

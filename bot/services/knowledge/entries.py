@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -358,4 +358,43 @@ def remove_channel(session: Session, *, clock: Clock, channel_id: str, actor: st
     )
     for entry in found:
         _remove(session, clock=clock, entry=entry, actor=actor, reason="channel_opted_out")
+    return len(found)
+
+
+def count_owned(session: Session, user_id: str) -> int:
+    """Active entries a member recorded, asked or answered."""
+    return int(
+        session.scalar(
+            select(func.count(KnowledgeEntry.id)).where(
+                KnowledgeEntry.status == EntryStatus.ACTIVE,
+                _owned_by(user_id),  # type: ignore[arg-type]
+            )
+        )
+        or 0
+    )
+
+
+def make_anonymous(session: Session, *, clock: Clock, user_id: str, actor: str) -> int:
+    """A leaver's entries no longer show who asked, answered or recorded them (the search
+    keys hold no names, so the index is unchanged). A second call changes nothing."""
+    found = list(
+        session.scalars(
+            select(KnowledgeEntry).where(
+                KnowledgeEntry.anonymous.is_(False),
+                _owned_by(user_id),  # type: ignore[arg-type]
+            )
+        )
+    )
+    now = clock.now()
+    for entry in found:
+        entry.anonymous = True
+        entry.updated_at = now
+        audit.record(
+            session,
+            clock=clock,
+            actor=actor,
+            action="knowledge.made_anonymous",
+            target_type=TARGET,
+            target_id=str(entry.id),
+        )
     return len(found)

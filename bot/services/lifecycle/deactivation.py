@@ -23,6 +23,8 @@ from models import CycleStatus, MemberStatus
 class Deactivation:
     via: EndReason | None  # None: not possible with the tokens at hand (a to-do)
     error: str | None = None  # Slack refused (also a to-do, with the reason)
+    # Slack was busy or unreachable: worth asking again later (a leaver's scheduled run does).
+    transient: bool = False
 
 
 class Deactivates(Protocol):

@@ -24,6 +24,7 @@ from bot.services import audit
 from bot.services.lifecycle.deactivation import mark_deactivated
 from bot.services.lifecycle.policy import SLACKBOT
 from bot.services.members import SlackUser
+from bot.services.transfers.slack_changes import AddressChange, address_seen, awaited_in_slack
 from bot.text import normalise_email
 from models import Member, MemberStatus
 
@@ -42,6 +43,7 @@ class UsersSync:
     updated: int = 0
     deactivated: int = 0
     reactivated: int = 0
+    addresses: int = 0  # changed addresses gone through transfers' address_seen
     pages: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -68,8 +70,10 @@ def _is_bot(user: dict[str, Any]) -> bool:
 
 def apply_users_page(
     session: Session, *, clock: Clock, users: Sequence[dict[str, Any]], result: UsersSync
-) -> None:
-    """One page of users.list: new members added, changes copied, deactivations ended."""
+) -> list[AddressChange]:
+    """One page of users.list: new members added, changes copied, deactivations ended.
+    A known member's changed address goes through `address_seen` (a move, a check); what
+    those changes need of Slack is returned, for after the commit."""
     now = clock.now()
     ids = [str(u["id"]) for u in users]
     known = {
@@ -88,11 +92,14 @@ def apply_users_page(
             )
         ).all()
     )
+    awaited = awaited_in_slack(session, [m.id for m in known.values()])
+    changes: list[AddressChange] = []
     for raw in users:
         user = SlackUser.from_payload(raw)
         deleted = bool(raw.get("deleted"))
         member = known.get(user.user_id)
         email = normalise_email(user.email) if user.email else None
+        shown = email
         # One account per address: an address another member row holds is not copied.
         if email is not None and taken.get(email, user.user_id) != user.user_id:
             email = None
@@ -142,10 +149,18 @@ def apply_users_page(
             result.reactivated += 1
         if member.personal_data_reduced_at is not None and member.status is not MemberStatus.ACTIVE:
             continue
-        if _refresh(member, user, email, is_bot=_is_bot(raw)):
+        # Only a changed address (or one a confirmed move awaits) costs more than a compare.
+        seen = shown is not None and (
+            shown != member.email_normalized or (member.id, shown) in awaited
+        )
+        if _refresh(member, user, None if seen else email, is_bot=_is_bot(raw)):
             member.updated_at = now
             result.updated += 1
+        if seen and user.email:
+            changes.append(address_seen(session, clock=clock, member=member, email=user.email))
+            result.addresses += 1
     session.flush()
+    return changes
 
 
 def _refresh(member: Member, user: SlackUser, email: str | None, *, is_bot: bool) -> bool:

@@ -12,7 +12,14 @@ from bot.clock import Clock
 from bot.services import audit
 from bot.services.lifecycle.policy import Policy
 from bot.services.lifecycle.rounds import at, count
-from models import ContactAttempt, InactivityCycle, Member, MemberStatus
+from models import (
+    AffiliationCheck,
+    AffiliationMove,
+    ContactAttempt,
+    InactivityCycle,
+    Member,
+    MemberStatus,
+)
 
 
 def reduce_personal_data(session: Session, *, clock: Clock, policy: Policy) -> int:
@@ -36,6 +43,20 @@ def reduce_personal_data(session: Session, *, clock: Clock, policy: Policy) -> i
             ),
         )
         .values(error=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Moves and affiliation checks hold the addresses the member had: they go with the rest.
+    of_due_member = exists().where(Member.id == AffiliationMove.member_id, due)
+    session.execute(
+        update(AffiliationMove)
+        .where(of_due_member)
+        .values(old_email=None, new_email=None, new_email_normalized=None, new_department=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(AffiliationCheck)
+        .where(exists().where(Member.id == AffiliationCheck.member_id, due))
+        .values(old_email=None, new_email=None)
         .execution_options(synchronize_session=False)
     )
     reduced = count(

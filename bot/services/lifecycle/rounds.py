@@ -38,6 +38,8 @@ from models import (
     ChannelFacilitator,
     ContactAttempt,
     CycleStatus,
+    Departure,
+    DepartureStatus,
     InactivityCycle,
     Member,
     MemberRole,
@@ -79,13 +81,19 @@ def at(value: datetime) -> ColumnElement[datetime]:
 
 
 def exempt_member() -> ColumnElement[bool]:
-    """Members never contacted: bots, Slackbot, the exempt list, secretariat, facilitators."""
+    """Members never contacted: bots, Slackbot, the exempt list, secretariat, facilitators,
+    leavers with a scheduled last day."""
     return or_(
         Member.is_bot.is_(True),
         Member.slack_user_id == SLACKBOT,
         Member.inactivity_exempt.is_(True),
         exists().where(MemberRole.member_id == Member.id, MemberRole.role.in_(EXEMPT_ROLES)),
         exists().where(ChannelFacilitator.member_id == Member.id),
+        # A leaver with a last day ahead is not asked whether they are still here. IN, not a
+        # correlated EXISTS: the few scheduled departures are read once into a hash.
+        Member.id.in_(
+            select(Departure.member_id).where(Departure.status == DepartureStatus.SCHEDULED)
+        ),
     )
 
 

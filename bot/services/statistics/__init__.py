@@ -18,8 +18,9 @@ Who counts as a member:
 
 Coverage is counted against the shipped master data: the 1,788 local governments (47
 prefectures, 792 cities, 743 towns, 183 villages, 23 special wards; unions hold a code but
-are not among them) and the agencies. An organisation is covered when at least one member
-(as above) belongs to it.
+are not among them) and the agencies, as the latest code-list release (`kyoso orgs update`)
+left them: a merged or removed code is no longer counted, a merged one's members count under
+its successor. An organisation is covered when at least one member (as above) belongs to it.
 
 Weekly snapshots of the headline figures are kept in the audit log (one entry per ISO week,
 written by the weekly report), so the report can show the change since last week and the

@@ -22,10 +22,15 @@ MUNICIPALITY_KINDS = LOCAL_GOVERNMENT_KINDS[1:]
 
 
 def _members_per_organisation() -> Any:
+    """Members per organisation; a merged organisation's count under its successor (a
+    code-list release moves them, this also covers any it left behind)."""
+    counted_under = func.coalesce(Organisation.merged_into_id, Organisation.id)
     return (
-        select(Member.organisation_id.label("organisation_id"), func.count().label("members"))
-        .where(is_member(), Member.organisation_id.is_not(None))
-        .group_by(Member.organisation_id)
+        select(counted_under.label("organisation_id"), func.count().label("members"))
+        .select_from(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .where(is_member())
+        .group_by(counted_under)
         .subquery("members_per_organisation")
     )
 
@@ -48,7 +53,11 @@ def by_prefecture(session: Session) -> tuple[tuple[PrefectureCoverage, ...], tup
         )
         .select_from(Organisation)
         .outerjoin(per_org, per_org.c.organisation_id == Organisation.id)
-        .where(Organisation.kind.in_(LOCAL_GOVERNMENT_KINDS), Organisation.prefecture.is_not(None))
+        .where(
+            Organisation.kind.in_(LOCAL_GOVERNMENT_KINDS),
+            Organisation.prefecture.is_not(None),
+            Organisation.retired_at.is_(None),  # merged or removed: nothing left to cover
+        )
         .group_by(Organisation.prefecture)
         .order_by(func.min(Organisation.code))
     ).all()
@@ -74,6 +83,6 @@ def agencies(session: Session) -> tuple[int, int]:
         select(func.count(Organisation.id), func.count(per_org.c.organisation_id))
         .select_from(Organisation)
         .outerjoin(per_org, per_org.c.organisation_id == Organisation.id)
-        .where(Organisation.kind == OrganisationKind.AGENCY)
+        .where(Organisation.kind == OrganisationKind.AGENCY, Organisation.retired_at.is_(None))
     ).one()
     return row[0], row[1]

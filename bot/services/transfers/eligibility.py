@@ -29,7 +29,7 @@ from bot.services.applications.submission import history_of
 from models import Member, Organisation
 
 # Reasons that say the address is not a public servant's: refused for a member.
-_NOT_PUBLIC_SECTOR = frozenset({ReasonCode.DOMAIN_OTHER, ReasonCode.DOMAIN_LOOKALIKE})
+NOT_PUBLIC_SECTOR = frozenset({ReasonCode.DOMAIN_OTHER, ReasonCode.DOMAIN_LOOKALIKE})
 
 
 class AddressOutcome(StrEnum):
@@ -86,7 +86,7 @@ def evaluate_address(
         check_name=False,
     )
     if verdict.outcome is Outcome.REFUSED or any(
-        r.code in _NOT_PUBLIC_SECTOR for r in verdict.reasons
+        r.code in NOT_PUBLIC_SECTOR for r in verdict.reasons
     ):
         return AddressVerdict(AddressOutcome.REFUSED, verdict, None)
     organisation_id = _organisation_id(session, verdict)

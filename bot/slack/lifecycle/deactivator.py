@@ -11,7 +11,7 @@ from slack_sdk.scim import SCIMClient
 from bot.domain.lifecycle import EndReason
 from bot.services.lifecycle.deactivation import Deactivation
 from bot.slack.wiring import SlackWiring
-from bot.slack_errors import error_code
+from bot.slack_errors import classify, error_code
 
 # The admin token cannot use the admin API at all: stop asking for the rest of the batch.
 _NO_ADMIN_API = ("not_allowed_token_type", "missing_scope", "not_an_enterprise")
@@ -45,13 +45,14 @@ class Deactivator:
             try:
                 response = self._scim.delete_user(slack_user_id)
             except (SlackClientError, OSError) as exc:
-                return Deactivation(None, f"SCIM unreachable: {exc}")
+                return Deactivation(None, f"SCIM unreachable: {exc}", transient=True)
             if response.status_code in (200, 204):
                 return Deactivation(EndReason.DEACTIVATED_SCIM)
             if response.status_code in (401, 403):
                 self._scim = None  # no SCIM on this plan or token: try the admin API
             else:
-                return Deactivation(None, f"SCIM HTTP {response.status_code}")
+                busy = response.status_code == 429 or response.status_code >= 500
+                return Deactivation(None, f"SCIM HTTP {response.status_code}", transient=busy)
         if self._admin is not None and self._admin_api:
             try:
                 if self._team_id is None:
@@ -62,8 +63,8 @@ class Deactivator:
                 if error in _NO_ADMIN_API:
                     self._admin_api = False
                     return Deactivation(None)
-                return Deactivation(None, error)
-            except SlackClientError as exc:
-                return Deactivation(None, f"{type(exc).__name__}: {exc}")
+                return Deactivation(None, error, transient=classify(exc).transient)
+            except (SlackClientError, OSError) as exc:
+                return Deactivation(None, f"{type(exc).__name__}: {exc}", transient=True)
             return Deactivation(EndReason.DEACTIVATED_ADMIN_API)
         return Deactivation(None)

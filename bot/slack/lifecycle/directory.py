@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services.lifecycle import directory
 from bot.services.lifecycle.directory import AccessLogImport, UsersSync
 from bot.slack.lifecycle.pacing import Progress, TokenBucket, bulk_per_minute, pages
+from bot.slack.transfers.checks import AffiliationChecks
 from bot.slack.wiring import SlackAdapter, SlackWiring
 from bot.slack_errors import error_code
 
@@ -30,6 +31,7 @@ class SlackDirectory(SlackAdapter):
     def __init__(self, wiring: SlackWiring) -> None:
         super().__init__(wiring)
         self._admin = wiring.admin_client
+        self._changes = AffiliationChecks(wiring)
 
     def sync_users(
         self, *, bucket: TokenBucket | None = None, progress: Progress | None = None
@@ -39,7 +41,10 @@ class SlackDirectory(SlackAdapter):
         result = UsersSync()
         for page in pages(bucket, self._client.users_list, "members", limit=USERS_PAGE):
             with self._session_factory.begin() as session:
-                directory.apply_users_page(session, clock=self._clock, users=page, result=result)
+                changes = directory.apply_users_page(
+                    session, clock=self._clock, users=page, result=result
+                )
+            self._changes.follow_up(changes)  # cards and DMs, after the page is committed
             result.pages += 1
             result.seen += len(page)
             if progress is not None:

@@ -20,9 +20,9 @@ from bot.services.lifecycle.policy import Policy
 from bot.services.lifecycle.retention import reduce_personal_data
 from bot.services.lifecycle.sweep import daily_sweep
 from bot.slack.lifecycle import LifecycleSlack
-from bot.slack.lifecycle.contacts import DEFAULT_TIME_BUDGET_SECONDS
 from bot.slack.lifecycle.messages import LifecycleMessages
 from bot.slack.lifecycle.pacing import Progress, TokenBucket
+from bot.slack.paced_dms import DEFAULT_TIME_BUDGET_SECONDS
 
 log = logging.getLogger(__name__)
 

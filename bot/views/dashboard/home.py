@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.domain.dashboard import HomePage, MemberHome, QueueSummary
 from bot.domain.statistics import Statistics
+from bot.domain.transfers import TransferFigures
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
@@ -34,21 +35,24 @@ from bot.views.dashboard.common import (
 )
 from bot.views.dashboard.statistics import statistics_blocks
 from bot.views.knowledge.search import home_search_button
+from bot.views.transfers.figures import member_transfer_blocks, transfer_figures_blocks
 
 
 def home_view(page: HomePage, language: Language, now: datetime) -> View:
     """The secretariat's dashboard when the page carries its figures, else the member's page."""
     if page.statistics is None:
         return member_home_view(page.member, language)
-    return secretariat_home_view(page.member, page.queues, page.statistics, language, now)
+    return secretariat_home_view(
+        page.member, page.queues, page.statistics, language, now, transfers=page.transfers
+    )
 
 
 # --- a member's own Home ------------------------------------------------------------------------
 
 
 def member_blocks(home: MemberHome, language: Language) -> list[Block]:
-    """Status, knowledge search, channels the member facilitates, and how to get help: at
-    most 7 blocks."""
+    """Status, knowledge search, their move or departure, channels the member facilitates, and
+    how to get help: at most 10 blocks."""
     status = t(f"home.status.{home.status or 'unknown'}", language)
     blocks: list[Block] = [
         header(t("home.title", language)),
@@ -73,6 +77,8 @@ def member_blocks(home: MemberHome, language: Language) -> list[Block]:
             fields.append(md(f"*{t('dashboard.member.roles', language)}*\n{roles}"))
     blocks.append(SectionBlock(fields=fields))
     blocks.append(home_search_button(language))
+    if home.status is not None:
+        blocks.extend(member_transfer_blocks(home.transfers, language))
     if home.facilitated_total:
         lines = [f"• <#{c.slack_channel_id}>" for c in home.facilitated]
         hidden = home.facilitated_total - len(home.facilitated)
@@ -165,12 +171,15 @@ def secretariat_home_view(
     stats: Statistics,
     language: Language,
     now: datetime,
+    *,
+    transfers: TransferFigures | None = None,
 ) -> View:
     blocks: list[Block] = [
         *queue_blocks(queues, language, now),
         DividerBlock(),
         *statistics_blocks(stats, language, full=True),
         DividerBlock(),
+        *([*transfer_figures_blocks(transfers, language), DividerBlock()] if transfers else []),
         *export_blocks(language),
         DividerBlock(),
         *member_blocks(home, language),

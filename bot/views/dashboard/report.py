@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.domain.statistics import Headline
+from bot.domain.transfers import TransferFigures
 from bot.i18n import Language, t
 from bot.timefmt import JST
 from bot.views.dashboard.common import context, header, md, number
+from bot.views.transfers.figures import transfer_report_block
 
 _HEADLINE_ORDER = (
     "members",
@@ -43,6 +45,7 @@ def weekly_report_blocks(
     now: datetime,
     previous_at: datetime | None,
     zone: ZoneInfo = JST,
+    transfers: TransferFigures | None = None,
 ) -> list[Block]:
     today = now.astimezone(zone).date()
     values = current.to_dict()
@@ -65,6 +68,7 @@ def weekly_report_blocks(
     return [
         header(t("dashboard.report.title", language, date=f"{today:%Y/%m/%d}")),
         SectionBlock(fields=fields[:10]),
+        *([transfer_report_block(transfers, language)] if transfers is not None else []),
         context(compared + "\n" + t("dashboard.stats.definitions", language)),
         context(t("dashboard.report.charts", language)),
     ]

@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, out_headers, payload = emu._handle_upload(parts.path.rsplit("/", 1)[1], body)
         elif parts.path.startswith("/scim/v2/"):
             status, out_headers, payload = emu._handle_scim(
-                self.command, parts.path[len("/scim/v2/") :], headers
+                self.command, parts.path[len("/scim/v2/") :], headers, body
             )
         elif parts.path.startswith("/response_url/") and self.command == "POST":
             status, out_headers, payload = emu._handle_response_url(
@@ -237,6 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = _dispatch
     do_POST = _dispatch
     do_DELETE = _dispatch
+    do_PATCH = _dispatch
 
 
 def _scim_error(status: int, description: str) -> tuple[int, dict[str, str], bytes]:
@@ -718,7 +719,7 @@ class SlackEmulator:
     # ---- SCIM (Business+ / Enterprise): enough to probe and to deactivate --------------------
 
     def _handle_scim(
-        self, verb: str, path: str, headers: dict[str, str]
+        self, verb: str, path: str, headers: dict[str, str], data: bytes = b""
     ) -> tuple[int, dict[str, str], bytes]:
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
         self.scim_calls.append((verb, path))
@@ -749,6 +750,18 @@ class SlackEmulator:
                     return _scim_error(404, "user_not_found")
                 user["deleted"] = True  # SCIM DELETE deactivates; it does not erase
                 return 204, {}, b""
+            if verb == "PATCH" and path.startswith("Users/"):
+                # As Slack's SCIM v2: a PatchOp replacing `emails` changes the profile email.
+                user = self.state.users.get(path.removeprefix("Users/"))
+                if user is None:
+                    return _scim_error(404, "user_not_found")
+                operations = json.loads(data or b"{}").get("Operations") or []
+                for operation in operations:
+                    if operation.get("path") == "emails" and operation.get("value"):
+                        user["profile"]["email"] = operation["value"][0]["value"]
+                resource = {"id": user["id"], "userName": user["name"], "active": True}
+                resource["emails"] = [{"value": user["profile"].get("email"), "primary": True}]
+                return 200, {"Content-Type": "application/json"}, json.dumps(resource).encode()
         return _scim_error(404, "not_found")
 
     def _handle_upload(self, file_id: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
