@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.db import SessionFactory
 from bot.locale import LocaleResolver
 from bot.settings import Settings
+from bot.slack.ambassadors import AmbassadorsSlack
 from bot.slack.applications import ApplicationsSlack
 from bot.slack.channels import ChannelsSlack
 from bot.slack.dashboard import DashboardSlack
@@ -40,6 +41,7 @@ class SlackGateway:
     dashboard: DashboardSlack
     knowledge: KnowledgeSlack
     transfers: TransfersSlack
+    ambassadors: AmbassadorsSlack
 
 
 def build_gateway(
@@ -75,6 +77,7 @@ def build_gateway(
         dashboard=DashboardSlack(client=client),
         knowledge=KnowledgeSlack.build(wiring),
         transfers=TransfersSlack.build(wiring),
+        ambassadors=AmbassadorsSlack.build(wiring),
     )
 
 

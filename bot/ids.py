@@ -168,6 +168,7 @@ TRANSFER_MOVE_REVIEW_BLOCK = "transfer_move_review"  # the review channel's butt
 TRANSFER_MOVE_APPROVE = "transfer_move_approve"  # value: public id
 TRANSFER_MOVE_REFUSE = "transfer_move_refuse"  # value: public id
 TRANSFER_MOVE_TODO_BLOCK = "transfer_move_todo:"  # + public id: the Slack address to-do
+TRANSFER_MOVE_CANCEL = "transfer_move_cancel"  # the scheduled move's DM (value: public id)
 
 # Transfers: affiliation checks (所属確認が必要: the review channel's case and its actions)
 TRANSFER_CHECK_BLOCK = "transfer_check"  # + ":" + the check's public id
@@ -199,3 +200,12 @@ TRANSFER_LEAVE_HANDOVER_BLOCK = "departure_handover:"  # + public id (the review
 TRANSFER_LEAVE_TODO_BLOCK = "departure_todo:"  # + public id (the review channel)
 
 # Applications: one person, one account (earlier account on the form, duplicates flagged)
+
+# Ambassadors: appointments (/kyoso ambassadors, the appointment modal, extend and end)
+
+# Ambassadors: greeting cards (the ambassadors' channel, 「担当します」)
+AMBASSADOR_GREETING_CLAIM = "ambassador_greeting_claim"  # 「担当します」 (value: the greeting's id)
+AMBASSADOR_GREETING_BLOCK = "ambassador_greeting:"  # + the greeting's id: found again after a crash
+AMBASSADOR_INTRO_BLOCK = "ambassador_intro:"  # + the greeting's id: the newcomer's DM
+
+# Ambassadors: the ambassador's Home section (their prefectures, the export)

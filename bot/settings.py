@@ -176,6 +176,10 @@ class Settings(CoreSettings):
     review_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_REVIEW_CHANNEL"))
     # Where members' self-introductions are posted (the bot must be a member of it).
     intro_channel: str | None = Field(default=None, validation_alias=_env("KYOSO_INTRO_CHANNEL"))
+    # Where newcomers' greeting cards go for the ambassadors (the bot must be a member of it).
+    ambassador_channel: str | None = Field(
+        default=None, validation_alias=_env("KYOSO_AMBASSADOR_CHANNEL")
+    )
     # Outgoing mail (applicants are not in Slack yet). No SMTP_HOST: emails wait in the outbox.
     smtp_host: str | None = Field(default=None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(default=587, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
@@ -253,7 +257,7 @@ class Settings(CoreSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("review_channel", "intro_channel")
+    @field_validator("review_channel", "intro_channel", "ambassador_channel")
     @classmethod
     def _channel_id_shape(cls, value: str | None) -> str | None:
         if value in (None, ""):

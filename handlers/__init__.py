@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from handlers import (
     activity,
+    ambassadors,
     applications,
     channels,
     dashboard,
@@ -31,6 +32,7 @@ FEATURES = (
     lifecycle,
     knowledge,
     transfers,
+    ambassadors,
     errors,
 )
 

@@ -1,5 +1,12 @@
 """SQLAlchemy 2 mapped classes. Importing this package registers every table."""
 
+from models.ambassador import (
+    AmbassadorAppointment,
+    AmbassadorGreeting,
+    AppointmentStatus,
+    GreetingStatus,
+    RegionalQuestion,
+)
 from models.application import (
     OPEN_STATUSES,
     Application,
@@ -66,9 +73,12 @@ __all__ = [
     "OPEN_STATUSES",
     "AffiliationCheck",
     "AffiliationMove",
+    "AmbassadorAppointment",
+    "AmbassadorGreeting",
     "Application",
     "ApplicationSource",
     "ApplicationStatus",
+    "AppointmentStatus",
     "AttemptStatus",
     "AuditEntry",
     "Base",
@@ -93,6 +103,7 @@ __all__ = [
     "EmailStatus",
     "EntryKind",
     "EntryStatus",
+    "GreetingStatus",
     "Handover",
     "HandoverKind",
     "InactivityCycle",
@@ -117,6 +128,7 @@ __all__ = [
     "OrganisationSource",
     "OutboundEmail",
     "ProcessedEvent",
+    "RegionalQuestion",
     "Role",
     "RulesVersion",
     "SchedulerLease",

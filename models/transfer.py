@@ -17,13 +17,14 @@ from models.lifecycle import AttemptStatus
 class MoveStatus(StrEnum):
     AWAITING = "awaiting"  # a one-time link and code went to the new address
     REVIEW = "review"  # eligibility wants a person: the secretariat decides
+    SCHEDULED = "scheduled"  # confirmed, applied on its effective date (still the open move)
     CONFIRMED = "confirmed"  # applied: organisation and address changed, same Slack user
     REFUSED = "refused"  # not eligible (or refused by the secretariat): nothing changed
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # the link was never used
 
 
-OPEN_MOVE_STATUSES = (MoveStatus.AWAITING, MoveStatus.REVIEW)
+OPEN_MOVE_STATUSES = (MoveStatus.AWAITING, MoveStatus.REVIEW, MoveStatus.SCHEDULED)
 
 
 class MoveSource(StrEnum):
@@ -44,6 +45,14 @@ class SlackEmailState(StrEnum):
     TODO = "todo"  # never seen in time: a to-do for the secretariat
 
 
+class MoveNotice(StrEnum):
+    """The "applied" DM of a move the scheduler applied on its effective date."""
+
+    DUE = "due"  # applied: the member is still to be told
+    CLAIMED = "claimed"  # a run is telling them
+    SENT = "sent"
+
+
 class AffiliationMove(Base):
     """One member's change of organisation and address, from request to Slack's profile."""
 
@@ -53,8 +62,8 @@ class AffiliationMove(Base):
             "uq_affiliation_moves_open_member",
             "member_id",
             unique=True,
-            sqlite_where=text("status IN ('awaiting', 'review')"),
-            postgresql_where=text("status IN ('awaiting', 'review')"),
+            sqlite_where=text("status IN ('awaiting', 'review', 'scheduled')"),
+            postgresql_where=text("status IN ('awaiting', 'review', 'scheduled')"),
         ),
     )
 
@@ -70,6 +79,9 @@ class AffiliationMove(Base):
     new_email_normalized: Mapped[str | None] = mapped_column(String(254), index=True)
     new_department: Mapped[str | None] = mapped_column(String(200))
     effective_on: Mapped[date | None]
+    # 00:00 of effective_on in KYOSO_TIMEZONE: a move confirmed before it is SCHEDULED.
+    effective_at: Mapped[datetime | None] = mapped_column(index=True)
+    applied_notice: Mapped[MoveNotice | None] = mapped_column(str_enum(MoveNotice))
     # Hashes only: the link's token and the short code typed in Slack.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     code_hash: Mapped[str | None] = mapped_column(String(64))

@@ -429,6 +429,15 @@ JOBS: tuple[JobSpec, ...] = (
         cron={"hour": "3", "minute": "40"},
         run=transfers_moves_jobs.expire_moves,
     ),
+    JobSpec(
+        id="transfers-moves-apply",
+        description=bilingual(
+            "反映日を迎えた予約済みの所属変更を反映し、本人に知らせる（Slack のアドレスは SCIM で変更、または手順を案内）",
+            "Scheduled moves whose effective date has come: applied, and each member told (Slack address through SCIM, or the instructions)",
+        ),
+        cron={"minute": "5"},
+        run=transfers_moves_jobs.apply_scheduled,
+    ),
     # Transfers: the 異動 season
     JobSpec(
         id="transfers-season",
@@ -449,6 +458,8 @@ JOBS: tuple[JobSpec, ...] = (
         cron={"minute": "0,30"},
         run=transfers_leavers_jobs.departures,
     ),
+    # Ambassadors: appointments
+    # Ambassadors: greetings
 )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
@@ -21,9 +22,12 @@ from bot.db import SessionFactory
 from bot.domain.transfers_moves import MoveSummary, OrganisationChoice
 from bot.i18n import Language
 from bot.services import members
+from bot.services.transfers.figures import member_transfers
 from bot.services.transfers.move_emails import MoveLetter, confirm_link, move_email
+from bot.services.transfers.moves import apply_due_moves
 from bot.views.blocks import to_dicts
 from bot.views.transfers import moves as views
+from bot.views.transfers.figures import member_transfer_blocks
 from models import (
     AffiliationMove,
     AuditEntry,
@@ -177,7 +181,9 @@ def _suggest(
     return options
 
 
-def _values(organisation: str, email: str, department: str = "") -> dict[str, Any]:
+def _values(
+    organisation: str, email: str, department: str = "", effective: str | None = None
+) -> dict[str, Any]:
     return {
         ids.TRANSFER_MOVE_ORGANISATION_BLOCK: {
             ids.TRANSFER_MOVE_ORGANISATION: {
@@ -192,17 +198,22 @@ def _values(organisation: str, email: str, department: str = "") -> dict[str, An
             ids.TRANSFER_MOVE_INPUT: {"type": "plain_text_input", "value": department}
         },
         ids.TRANSFER_MOVE_EFFECTIVE_BLOCK: {
-            ids.TRANSFER_MOVE_EFFECTIVE: {"type": "datepicker", "selected_date": "2027-04-01"}
+            ids.TRANSFER_MOVE_EFFECTIVE: {"type": "datepicker", "selected_date": effective}
         },
     }
 
 
 def _submit(
-    slack: SlackSender, view: dict[str, Any], organisation: str, email: str, department: str = ""
+    slack: SlackSender,
+    view: dict[str, Any],
+    organisation: str,
+    email: str,
+    department: str = "",
+    effective: str | None = None,
 ) -> Any:
     return slack.view_submission(
         ids.TRANSFER_MOVE_MODAL,
-        values=_values(organisation, email, department),
+        values=_values(organisation, email, department, effective),
         user_id=MEMBER,
         view_id=view["id"],
     )
@@ -681,3 +692,211 @@ def test_without_a_public_url_the_mail_carries_only_the_code() -> None:
     assert confirm_link("https://kyoso.example.jp/", "tok", "en") == (
         "https://kyoso.example.jp/move/confirm/tok?lang=en"
     )
+
+
+# ---- a move with an effective date: scheduled, applied on its day --------------------------
+
+MARCH_20 = datetime(2027, 3, 20, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
+LAST_MINUTE_OF_MARCH_31 = datetime(2027, 3, 31, 14, 59, tzinfo=UTC)  # 23:59 in Tokyo
+APRIL_1 = datetime(2027, 3, 31, 15, 0, tzinfo=UTC)  # 00:00 on April 1 in Tokyo
+SCHEDULED_DM = "2027/04/01 に所属変更を反映します"
+
+
+def _start_for_april(slack: SlackSender, emulator: SlackEmulator) -> None:
+    view = _open_form(slack, emulator)
+    answer = _submit(slack, view, f"lg:{HOKKAIDO}", NEW_EMAIL, "デジタル推進課", "2027-04-01")
+    assert answer.status == 200 and answer.body_text in ("", "{}"), answer.body_text
+
+
+def _apply_job(kyoso: RunningKyoso) -> dict[str, Any]:
+    return dict(find_job("transfers-moves-apply").run(_jobs(kyoso)))
+
+
+def _scheduled_dms(emulator: SlackEmulator) -> int:
+    return sum(
+        SCHEDULED_DM in json.dumps(m, ensure_ascii=False) for m in emulator.dm_messages(MEMBER)
+    )
+
+
+def test_a_move_for_april_first_confirmed_in_march_is_applied_on_april_first_once(
+    scim_kyoso: RunningKyoso,
+    emulator: SlackEmulator,
+    mailbox: SmtpServer,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    clock.set(MARCH_20)
+    slack = SlackSender(scim_kyoso.events_url, SIGNING_SECRET, emulator)
+    sapporo, hokkaido = (_organisation_id(session_factory, c) for c in (SAPPORO, HOKKAIDO))
+    _start_for_april(slack, emulator)
+    path, _ = _mail(mailbox)
+    browser = Browser(scim_kyoso.base_url)
+    page = browser.get(path)
+    done = browser.post(path, {"csrf_token": page.field("csrf_token") or "", "lang": "ja"})
+    assert done.status == 200 and SCHEDULED_DM in done.plain
+
+    (move,) = _moves(session_factory)
+    assert move.status is MoveStatus.SCHEDULED and move.confirmed_at is None
+    member = _member(session_factory)
+    assert (member.organisation_id, member.email) == (sapporo, OLD_EMAIL)  # nothing yet
+    wait_for(lambda: _scheduled_dms(emulator) == 1)
+    assert emulator.scim_calls == []
+    with session_factory() as session:  # the member's Home line
+        home = member_transfers(
+            session, member_id=member.id, now=clock.now(), zone=ZoneInfo("Asia/Tokyo")
+        )
+    assert home.move_scheduled_on == date(2027, 4, 1) and not home.move_awaiting
+    language: Language = "ja"
+    home_text = json.dumps(to_dicts(member_transfer_blocks(home, language)), ensure_ascii=False)
+    assert SCHEDULED_DM in home_text
+    # The link again: used.
+    assert browser.get(path).status == 409
+
+    clock.set(LAST_MINUTE_OF_MARCH_31)
+    assert _apply_job(scim_kyoso) == {"applied": 0, "review": 0, "told": 0, "failed": 0}
+    assert _moves(session_factory)[0].status is MoveStatus.SCHEDULED
+    assert _member(session_factory).organisation_id == sapporo
+
+    clock.set(APRIL_1)
+    assert _apply_job(scim_kyoso) == {"applied": 1, "review": 0, "told": 1, "failed": 0}
+    assert _apply_job(scim_kyoso) == {"applied": 0, "review": 0, "told": 0, "failed": 0}
+    member = _member(session_factory)
+    assert (member.organisation_id, member.email) == (hokkaido, NEW_EMAIL)
+    assert member.slack_user_id == MEMBER and member.department == "デジタル推進課"
+    assert emulator.scim_calls.count(("PATCH", f"Users/{MEMBER}")) == 1
+    user = emulator.user(MEMBER)
+    assert user is not None and user["profile"]["email"] == NEW_EMAIL
+    (move,) = _moves(session_factory)
+    assert move.status is MoveStatus.CONFIRMED and move.confirmed_at == APRIL_1
+    assert move.slack_email_state is SlackEmailState.SCIM_CHANGED
+    applied = [
+        m
+        for m in emulator.dm_messages(MEMBER)
+        if "所属を変更しました" in json.dumps(m, ensure_ascii=False)
+    ]
+    assert len(applied) == 1
+    with session_factory() as session:
+        audited = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.target_id == move.public_id)
+        ).all()
+    assert audited.count("transfers.move_scheduled") == 1
+    assert audited.count("transfers.move_applied") == 1
+
+
+def test_a_crash_between_applying_and_telling_loses_no_dm_and_the_grace_starts_on_the_day(
+    kyoso: RunningKyoso,
+    emulator: SlackEmulator,
+    mailbox: SmtpServer,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    clock.set(MARCH_20)
+    slack = SlackSender(kyoso.events_url, SIGNING_SECRET, emulator)
+    _start_for_april(slack, emulator)
+    _, code = _mail(mailbox)
+    answer = _enter_code(slack, emulator, code).json()
+    assert answer["response_action"] == "update" and SCHEDULED_DM in json.dumps(
+        answer, ensure_ascii=False
+    )
+    assert _moves(session_factory)[0].status is MoveStatus.SCHEDULED
+
+    clock.set(APRIL_1 + timedelta(hours=2))
+    with session_factory.begin() as session:  # a run that applied, then died before the DM
+        applied, _ = apply_due_moves(session, clock=clock)
+    assert len(applied) == 1
+    assert "ご自身で変更してください" not in _dm_text(emulator, MEMBER)
+    assert _apply_job(kyoso) == {"applied": 0, "review": 0, "told": 1, "failed": 0}
+    assert _apply_job(kyoso) == {"applied": 0, "review": 0, "told": 0, "failed": 0}
+    (move,) = _moves(session_factory)
+    assert move.slack_email_state is SlackEmailState.INSTRUCTED
+    assert move.slack_email_due_at == APRIL_1 + timedelta(hours=2, days=14)
+    assert _dm_text(emulator, MEMBER).count("ご自身で変更してください") == 1
+
+
+def test_a_scheduled_move_cancelled_before_its_day_never_applies(
+    kyoso: RunningKyoso,
+    emulator: SlackEmulator,
+    mailbox: SmtpServer,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+) -> None:
+    clock.set(MARCH_20)
+    slack = SlackSender(kyoso.events_url, SIGNING_SECRET, emulator)
+    emulator.add_user("U0OTHER", name="other", locale="ja-JP")
+    _start_for_april(slack, emulator)
+    _, code = _mail(mailbox)
+    _enter_code(slack, emulator, code)
+    wait_for(lambda: _scheduled_dms(emulator) == 1)
+    (move,) = _moves(session_factory)
+    assert move.status is MoveStatus.SCHEDULED
+
+    # Someone else's press: refused, nothing changes.
+    slack.block_action(
+        ids.TRANSFER_MOVE_CANCEL,
+        move.public_id,
+        user_id="U0OTHER",
+        channel_id="D0OTHER",
+        message={"type": "message", "ts": "2.0"},
+    )
+    clock.advance(timedelta(days=1))
+    slack.block_action(
+        ids.TRANSFER_MOVE_CANCEL,
+        move.public_id,
+        user_id=MEMBER,
+        channel_id="D0TARO",
+        message={"type": "message", "ts": "2.0"},
+    )
+    wait_for(lambda: _moves(session_factory)[0].status is MoveStatus.CANCELLED)
+    # Pressed again: already cancelled, still nothing else.
+    slack.block_action(
+        ids.TRANSFER_MOVE_CANCEL,
+        move.public_id,
+        user_id=MEMBER,
+        channel_id="D0TARO",
+        message={"type": "message", "ts": "2.0"},
+    )
+
+    clock.set(APRIL_1)
+    assert _apply_job(kyoso)["applied"] == 0
+    member = _member(session_factory)
+    assert (member.organisation_id, member.email) == (
+        _organisation_id(session_factory, SAPPORO),
+        OLD_EMAIL,
+    )
+    with session_factory() as session:
+        audited = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.target_id == move.public_id,
+                AuditEntry.action == "transfers.move_cancelled",
+            )
+        ).all()
+    assert audited == [MEMBER]
+
+
+@pytest.mark.parametrize(
+    ("effective", "message"),
+    [("2027-03-19", "今日以降の日付"), ("2028-04-01", "1年以内の日付")],
+)
+def test_an_effective_date_in_the_past_or_beyond_a_year_gets_an_inline_error(
+    kyoso: RunningKyoso,
+    emulator: SlackEmulator,
+    mailbox: SmtpServer,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+    effective: str,
+    message: str,
+) -> None:
+    clock.set(MARCH_20)
+    slack = SlackSender(kyoso.events_url, SIGNING_SECRET, emulator)
+    view = _open_form(slack, emulator)
+    answer = _submit(slack, view, f"lg:{HOKKAIDO}", NEW_EMAIL, "", effective).json()
+    assert answer["response_action"] == "errors"
+    assert message in answer["errors"][ids.TRANSFER_MOVE_EFFECTIVE_BLOCK]
+    assert _moves(session_factory) == []
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(OutboundEmail)) == 0
+    # Today itself is fine, and applies at once once confirmed.
+    assert _submit(slack, view, f"lg:{HOKKAIDO}", NEW_EMAIL, "", "2027-03-20").status == 200
+    _, code = _mail(mailbox)
+    _enter_code(slack, emulator, code)
+    assert _moves(session_factory)[0].status is MoveStatus.CONFIRMED

@@ -21,6 +21,7 @@ class TransferFigures:
     whose affiliation nobody has confirmed."""
 
     pending_moves: int  # awaiting the member's confirmation or the secretariat's decision
+    # (a SCHEDULED move waits for neither: it counts as confirmed in the month it applies)
     scheduled_leavers: int  # a last day ahead
     months: tuple[MonthFigures, ...]  # oldest first, the current month last
     unverified: tuple[tuple[str, int], ...]  # (prefecture, members), most first
@@ -33,5 +34,6 @@ class MemberTransfers:
 
     move_awaiting: bool = False  # a confirmation mail is out
     move_in_review: bool = False
+    move_scheduled_on: date | None = None  # a confirmed move applies on this day
     last_day: date | None = None  # a departure is scheduled
     season: SeasonBanner | None = None  # the 異動 season's question, during its window

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from bot.i18n import Language, as_language, t
 from bot.services.applications.organisations import label_of
 from bot.services.transfers import moves
+from bot.views.transfers.moves import day_text
 from handlers.deps import Deps
 from models import AffiliationMove, MoveStatus
 
@@ -33,6 +34,7 @@ _CSP = (
 )
 _RESULT = {
     MoveStatus.CONFIRMED: "applied",
+    MoveStatus.SCHEDULED: "scheduled",
     MoveStatus.REVIEW: "review",
     MoveStatus.REFUSED: "refused",
 }
@@ -71,8 +73,8 @@ class MoveConfirmPage:
         )
         return Response(body, status=status, content_type="text/html; charset=utf-8")
 
-    def _result(self, key: str, language: Language, status: int = 200) -> Response:
-        message = t(f"transfers.move.page.{key}", language)
+    def _result(self, key: str, language: Language, status: int = 200, date: str = "-") -> Response:
+        message = t(f"transfers.move.page.{key}", language, date=date)
         return self._page("move_result.html", language, status, message=message)
 
     def _unavailable(self, move: AffiliationMove | None, language: Language) -> Response | None:
@@ -141,11 +143,12 @@ class MoveConfirmPage:
             assert move is not None
             confirmed = moves.confirm_move(session, clock=self.deps.clock, move=move, via="link")
             public_id, status = confirmed.public_id, confirmed.status
+            date = day_text(confirmed.effective_on)
         if status not in _RESULT:
             return self._result("expired", language, 410)
         log.info("move %s confirmed by its link: %s", public_id, status.value)
         self.deps.gateway.transfers.moves.after_confirmation(public_id)
-        return self._result(_RESULT[status], language)
+        return self._result(_RESULT[status], language, date=date)
 
 
 def register(web: Flask, deps: Deps, *, csrf: CsrfTokens) -> MoveConfirmPage:

@@ -139,6 +139,13 @@ def register(app: App, deps: Deps) -> None:
                 )
             )
             return
+        if form.effective_on is not None:
+            today = deps.clock.now().astimezone(deps.settings.zone).date()
+            date_problem = moves.effective_date_problem(form.effective_on, today=today)
+            if date_problem is not None:
+                message = t(f"transfers.move.error.effective_{date_problem}", language)
+                ack(**field_error(ids.TRANSFER_MOVE_EFFECTIVE_BLOCK, message))
+                return
         try:
             with deps.session_factory.begin() as session:
                 member = members.ensure_member(session, clock=deps.clock, slack_user_id=user_id)
@@ -154,6 +161,7 @@ def register(app: App, deps: Deps) -> None:
                     source=MoveSource(meta.source),
                     language=language,
                     public_url=deps.settings.public_url,
+                    zone=deps.settings.zone,
                 )
                 public_id = started.move.public_id
         except moves.MoveRefused as refused:
@@ -188,7 +196,7 @@ def register(app: App, deps: Deps) -> None:
         if len(code) != 6 or not code.isdigit():
             refuse("transfers.move.code.format")
             return
-        was_awaiting, locked, status = False, False, MoveStatus.CANCELLED
+        was_awaiting, locked, status, effective = False, False, MoveStatus.CANCELLED, "-"
         with deps.session_factory.begin() as session:
             try:
                 move = moves.get_move(session, meta.public_id)
@@ -201,6 +209,7 @@ def register(app: App, deps: Deps) -> None:
                 was_awaiting = move.status is MoveStatus.AWAITING
                 checked = moves.confirm_by_code(session, clock=deps.clock, move=move, code=code)
                 status, locked = checked.move.status, moves.is_locked(checked.move)
+                effective = views.day_text(checked.move.effective_on)
         if checked is None:
             refuse("transfers.move.code.not_yours")
             return
@@ -213,13 +222,40 @@ def register(app: App, deps: Deps) -> None:
         if status is MoveStatus.EXPIRED:
             refuse("transfers.move.state.expired")
             return
-        if status not in (MoveStatus.CONFIRMED, MoveStatus.REVIEW, MoveStatus.REFUSED):
+        if status not in _RESULT_PAGE:
             refuse("transfers.move.state.closed", status=views.status_text(status, language))
             return
-        text = t(f"transfers.move.page.{_RESULT_PAGE[status]}", language)
+        text = t(f"transfers.move.page.{_RESULT_PAGE[status]}", language, date=effective)
         ack(response_action="update", view=views.notice_modal(text, language).to_dict())
         if was_awaiting:
             slack.after_confirmation(meta.public_id)
+
+    @routes.action(ids.TRANSFER_MOVE_CANCEL)
+    def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """The member's own scheduled move, cancelled before its day."""
+        ack()
+        user_id, public_id = body["user"]["id"], str(action.get("value") or "")
+        language = deps.locales.for_user(user_id)
+        try:
+            with deps.session_factory.begin() as session:
+                moves.cancel_scheduled(
+                    session, clock=deps.clock, public_id=public_id, slack_user_id=user_id
+                )
+        except (AlreadyDecided, moves.UnknownMove) as exc:
+            status = (
+                MoveStatus(exc.status) if isinstance(exc, AlreadyDecided) else MoveStatus.CANCELLED
+            )
+            text = t(
+                "transfers.move.scheduled.not_cancellable",
+                language,
+                status=views.status_text(status, language),
+            )
+            ephemeral(respond, text)
+            return
+        respond(
+            replace_original=True,
+            text=t("transfers.move.scheduled.cancelled", language),
+        )
 
     @routes.action(ids.TRANSFER_MOVE_APPROVE, audience=Audience.SECRETARIAT)
     def on_approve(
@@ -255,6 +291,7 @@ def register(app: App, deps: Deps) -> None:
 
 _RESULT_PAGE = {
     MoveStatus.CONFIRMED: "applied",
+    MoveStatus.SCHEDULED: "scheduled",
     MoveStatus.REVIEW: "review",
     MoveStatus.REFUSED: "refused",
 }

@@ -216,6 +216,7 @@ def upgrade() -> None:
             sa.Enum(
                 "awaiting",
                 "review",
+                "scheduled",
                 "confirmed",
                 "refused",
                 "cancelled",
@@ -247,6 +248,12 @@ def upgrade() -> None:
         sa.Column("new_email_normalized", sa.String(length=254), nullable=True),
         sa.Column("new_department", sa.String(length=200), nullable=True),
         sa.Column("effective_on", sa.Date(), nullable=True),
+        sa.Column("effective_at", models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "applied_notice",
+            sa.Enum("due", "claimed", "sent", name="movenotice", native_enum=False, length=16),
+            nullable=True,
+        ),
         sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("code_hash", sa.String(length=64), nullable=True),
         sa.Column("code_expires_at", models.base.UtcDateTime(timezone=True), nullable=True),
@@ -318,6 +325,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            batch_op.f("ix_affiliation_moves_effective_at"), ["effective_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_affiliation_moves_slack_email_due_at"),
             ["slack_email_due_at"],
             unique=False,
@@ -327,8 +337,8 @@ def upgrade() -> None:
             "uq_affiliation_moves_open_member",
             ["member_id"],
             unique=True,
-            sqlite_where=sa.text("status IN ('awaiting', 'review')"),
-            postgresql_where=sa.text("status IN ('awaiting', 'review')"),
+            sqlite_where=sa.text("status IN ('awaiting', 'review', 'scheduled')"),
+            postgresql_where=sa.text("status IN ('awaiting', 'review', 'scheduled')"),
         )
 
     op.create_table(
@@ -417,11 +427,12 @@ def downgrade() -> None:
     with op.batch_alter_table("affiliation_moves", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_affiliation_moves_open_member",
-            sqlite_where=sa.text("status IN ('awaiting', 'review')"),
-            postgresql_where=sa.text("status IN ('awaiting', 'review')"),
+            sqlite_where=sa.text("status IN ('awaiting', 'review', 'scheduled')"),
+            postgresql_where=sa.text("status IN ('awaiting', 'review', 'scheduled')"),
         )
         batch_op.drop_index(batch_op.f("ix_affiliation_moves_status"))
         batch_op.drop_index(batch_op.f("ix_affiliation_moves_slack_email_due_at"))
+        batch_op.drop_index(batch_op.f("ix_affiliation_moves_effective_at"))
         batch_op.drop_index(batch_op.f("ix_affiliation_moves_new_email_normalized"))
         batch_op.drop_index(batch_op.f("ix_affiliation_moves_member_id"))
         batch_op.drop_index(batch_op.f("ix_affiliation_moves_created_at"))

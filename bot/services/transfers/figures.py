@@ -29,6 +29,8 @@ MONTHS_SHOWN = 6
 UNKNOWN_PREFECTURE = "—"
 # Departures that happened or will: a cancelled one is no leaver.
 _LEAVING = (DepartureStatus.SCHEDULED, DepartureStatus.DONE, DepartureStatus.TODO)
+# Pending: waiting for the member's confirmation or the secretariat's decision.
+_PENDING_MOVES = (MoveStatus.AWAITING, MoveStatus.REVIEW)
 
 
 def _month_keys(today: date, count: int) -> list[str]:
@@ -72,7 +74,7 @@ def transfer_figures(
     pending = session.scalar(
         select(func.count())
         .select_from(AffiliationMove)
-        .where(AffiliationMove.status.in_(OPEN_MOVE_STATUSES))
+        .where(AffiliationMove.status.in_(_PENDING_MOVES))
     )
     scheduled = session.scalar(
         select(func.count())
@@ -111,12 +113,12 @@ def member_transfers(
     """The member's own open move, scheduled departure and the season's question, for their
     Home."""
     today = now.astimezone(zone).date()
-    move = session.scalar(
-        select(AffiliationMove.status).where(
+    move, effective_on = session.execute(
+        select(AffiliationMove.status, AffiliationMove.effective_on).where(
             AffiliationMove.member_id == member_id,
             AffiliationMove.status.in_(OPEN_MOVE_STATUSES),
         )
-    )
+    ).first() or (None, None)
     last_day = session.scalar(
         select(Departure.last_day).where(
             Departure.member_id == member_id,
@@ -127,6 +129,7 @@ def member_transfers(
     return MemberTransfers(
         move_awaiting=move is MoveStatus.AWAITING,
         move_in_review=move is MoveStatus.REVIEW,
+        move_scheduled_on=effective_on if move is MoveStatus.SCHEDULED else None,
         last_day=last_day,
         season=season_banner(session, now=now, zone=zone, member_id=member_id, calendar=calendar),
     )

@@ -10,6 +10,11 @@ person.
 - A double submission of the same request returns the move already open (no second mail);
   any other new request replaces (cancels) the member's open move.
 - Confirmation re-runs eligibility (the directory or the member's history may have changed).
+- A move whose effective date (from 00:00 in KYOSO_TIMEZONE) is still ahead when it is
+  confirmed is SCHEDULED: still the member's one open move (a new request or the member's
+  cancel button replaces it) until `apply_due_moves` applies it on that day; the member is
+  then told through `applied_notice` (DUE → CLAIMED → SENT), so a crash between applying and
+  telling loses no DM and two runs tell once.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -46,14 +52,26 @@ from models import (
     Organisation,
     SlackEmailState,
 )
+from models.transfer import MoveNotice
 
 CONFIRM_VALID = timedelta(hours=72)
 MAX_CODE_ATTEMPTS = 5
 SLACK_EMAIL_GRACE = timedelta(days=14)  # then the secretariat gets a to-do
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+LATEST_EFFECTIVE = timedelta(days=366)  # an effective date at most a year ahead
 TARGET = "affiliation_move"
 
 Via = Literal["link", "code", "slack"]
+SCHEDULER_VIA = "schedule"  # a scheduled move applied on its effective date
+
+
+def effective_date_problem(effective_on: date, *, today: date) -> str | None:
+    """Why the form's effective date cannot be used ("past", "too_far"), or None."""
+    if effective_on < today:
+        return "past"
+    if effective_on > today + LATEST_EFFECTIVE:
+        return "too_far"
+    return None
 
 
 class MoveRefused(Exception):
@@ -169,10 +187,14 @@ def start_move(
     language: Language,
     application_id: int | None = None,
     public_url: str | None = None,
+    zone: ZoneInfo | None = None,
 ) -> MoveStarted:
     """Eligibility first (refused: `MoveRefused`, nothing stored); then an AWAITING move whose
     confirmation mail is queued in the caller's transaction: the code, and the link when
-    `public_url` (KYOSO_PUBLIC_URL) is given."""
+    `public_url` (KYOSO_PUBLIC_URL) is given. `zone` (KYOSO_TIMEZONE) places `effective_on`'s
+    00:00 in time; it is required with an effective date."""
+    if effective_on is not None and zone is None:
+        raise ValueError("an effective date needs the time zone it starts in")
     verdict = evaluate_address(
         session,
         member=member,
@@ -213,6 +235,11 @@ def start_move(
             outcome=verdict.verdict.outcome.value,
             reasons=verdict.reasons_json,
             application_id=application_id,
+            effective_at=(
+                datetime.combine(effective_on, time(0), zone)
+                if effective_on is not None and zone is not None
+                else None
+            ),
             created_at=now,
             updated_at=now,
             **wanted,
@@ -220,7 +247,7 @@ def start_move(
         # A concurrent twin submission: the open-move index lets one of the two in.
         .on_conflict_do_nothing(
             index_elements=["member_id"],
-            index_where=text("status IN ('awaiting', 'review')"),
+            index_where=text("status IN ('awaiting', 'review', 'scheduled')"),
         )
         .returning(AffiliationMove.id)
     )
@@ -295,8 +322,9 @@ def confirm_move(
     session: Session, *, clock: Clock, move: AffiliationMove, via: str
 ) -> AffiliationMove:
     """The address is proven (`via` the link, the code, or Slack showing it): eligibility
-    again decides. Eligible → applied (CONFIRMED); review → REVIEW for the secretariat;
-    refused → REFUSED. A move no longer awaiting is returned as it is (idempotent)."""
+    again decides. Eligible → applied (CONFIRMED), or SCHEDULED when its effective date is
+    still ahead; review → REVIEW for the secretariat; refused → REFUSED. A move no longer
+    awaiting is returned as it is (idempotent)."""
     if move.status is not MoveStatus.AWAITING:
         return move
     now = clock.now()
@@ -349,8 +377,47 @@ def confirm_move(
     if move.new_organisation_id is None:
         move.new_organisation_id = verdict.organisation_id
     with contextlib.suppress(AlreadyDecided):
-        apply_move(session, clock=clock, move=move, actor=member.slack_user_id, via=via)
+        if is_ahead(move, now):
+            _schedule(session, clock=clock, move=move, actor=member.slack_user_id, via=via)
+        else:
+            apply_move(session, clock=clock, move=move, actor=member.slack_user_id, via=via)
     return move
+
+
+def is_ahead(move: AffiliationMove, now: datetime) -> bool:
+    """The move's effective date has not begun yet."""
+    return move.effective_at is not None and now < move.effective_at
+
+
+def _schedule(
+    session: Session, *, clock: Clock, move: AffiliationMove, actor: str, via: str
+) -> None:
+    """Confirmed, to apply on its effective date. Slack already showing the address is kept
+    (`slack_email_state` SEEN), so the application asks nothing of the member."""
+    now = clock.now()
+    decide_once(
+        session,
+        row=move,
+        status=AffiliationMove.status,
+        allowed_from=(MoveStatus.AWAITING, MoveStatus.REVIEW),
+        values={
+            "status": MoveStatus.SCHEDULED,
+            "new_organisation_id": move.new_organisation_id,
+            "outcome": move.outcome,
+            "reasons": move.reasons,
+            "slack_email_state": SlackEmailState.SEEN if via == "slack" else None,
+            "decided_by": actor,
+            "updated_at": now,
+        },
+        audit_entry=AuditEntry(
+            actor,
+            "transfers.move_scheduled",
+            TARGET,
+            move.public_id,
+            details={"via": via, "effective_on": str(move.effective_on)},
+        ),
+        clock=clock,
+    )
 
 
 def confirm_by_code(
@@ -393,7 +460,13 @@ def _address_taken(session: Session, move: AffiliationMove) -> bool:
 
 
 def apply_move(
-    session: Session, *, clock: Clock, move: AffiliationMove, actor: str, via: str | None = None
+    session: Session,
+    *,
+    clock: Clock,
+    move: AffiliationMove,
+    actor: str,
+    via: str | None = None,
+    notice: MoveNotice | None = None,
 ) -> None:
     """The member's organisation, address and department change under the same Slack user
     id; an open affiliation check of theirs is resolved. Raises AlreadyDecided when the move
@@ -425,6 +498,7 @@ def apply_move(
             "reasons": move.reasons,
             "slack_email_state": state,
             "slack_email_due_at": due,
+            "applied_notice": notice,
             "decided_by": actor,
             "confirmed_at": now,
             "closed_at": now,
@@ -484,12 +558,38 @@ def resolve_open_checks(
 
 
 def approve_move(session: Session, *, clock: Clock, public_id: str, actor: str) -> AffiliationMove:
-    """A move in review, applied by a secretary. Raises AlreadyDecided, AddressTaken."""
+    """A move in review, applied by a secretary, or SCHEDULED when its effective date is
+    still ahead. Raises AlreadyDecided, AddressTaken."""
     move = get_move(session, public_id)
     if move.status is not MoveStatus.REVIEW:
         raise AlreadyDecided(move.status.value, move)
-    apply_move(session, clock=clock, move=move, actor=actor)
+    if _address_taken(session, move):
+        raise AddressTaken(move.public_id)
+    if is_ahead(move, clock.now()):
+        _schedule(session, clock=clock, move=move, actor=actor, via="secretariat")
+    else:
+        apply_move(session, clock=clock, move=move, actor=actor)
     return move
+
+
+def cancel_scheduled(
+    session: Session, *, clock: Clock, public_id: str, slack_user_id: str
+) -> AffiliationMove:
+    """The member cancels their scheduled move before it applies. Raises UnknownMove (not
+    theirs), AlreadyDecided (applied or closed meanwhile)."""
+    move = get_move(session, public_id)
+    owner = session.scalar(select(Member.slack_user_id).where(Member.id == move.member_id))
+    if owner != slack_user_id:
+        raise UnknownMove(public_id)
+    return _close(
+        session,
+        clock=clock,
+        move=move,
+        to=MoveStatus.CANCELLED,
+        action="cancelled",
+        actor=slack_user_id,
+        allowed_from=(MoveStatus.SCHEDULED,),
+    )
 
 
 def refuse_move(session: Session, *, clock: Clock, public_id: str, actor: str) -> AffiliationMove:
@@ -532,6 +632,104 @@ def expire_moves(session: Session, *, clock: Clock) -> int:
             target_id=public_id,
         )
     return len(expired)
+
+
+def apply_due_moves(session: Session, *, clock: Clock) -> tuple[list[str], list[str]]:
+    """Scheduled moves whose effective date has begun, applied one by one (each in its own
+    savepoint: one whose address another member took meanwhile goes to the secretariat's
+    review and the rest still apply). Returns the public ids (applied, sent to review)."""
+    now = clock.now()
+    due = session.scalars(
+        select(AffiliationMove)
+        .where(AffiliationMove.status == MoveStatus.SCHEDULED, AffiliationMove.effective_at <= now)
+        .order_by(AffiliationMove.effective_at, AffiliationMove.id)
+    ).all()
+    applied: list[str] = []
+    to_review: list[str] = []
+    for move in due:
+        seen = move.slack_email_state is SlackEmailState.SEEN
+        try:
+            with session.begin_nested():
+                apply_move(
+                    session,
+                    clock=clock,
+                    move=move,
+                    actor=audit.SYSTEM_ACTOR,
+                    via="slack" if seen else SCHEDULER_VIA,
+                    notice=MoveNotice.DUE,
+                )
+        except AlreadyDecided:  # another run applied or the member cancelled it
+            continue
+        except AddressTaken:
+            _to_review(session, clock=clock, move=move)
+            to_review.append(move.public_id)
+            continue
+        applied.append(move.public_id)
+    return applied, to_review
+
+
+def _to_review(session: Session, *, clock: Clock, move: AffiliationMove) -> None:
+    with contextlib.suppress(AlreadyDecided):
+        decide_once(
+            session,
+            row=move,
+            status=AffiliationMove.status,
+            allowed_from=(MoveStatus.SCHEDULED,),
+            values={"status": MoveStatus.REVIEW, "effective_at": None, "updated_at": clock.now()},
+            audit_entry=AuditEntry(
+                audit.SYSTEM_ACTOR, "transfers.move_review", TARGET, move.public_id
+            ),
+            clock=clock,
+        )
+
+
+def _notice_step(
+    session: Session, *, clock: Clock, public_id: str, from_: MoveNotice, to: MoveNotice
+) -> bool:
+    return (
+        session.execute(
+            update(AffiliationMove)
+            .where(AffiliationMove.public_id == public_id, AffiliationMove.applied_notice == from_)
+            .values(applied_notice=to, updated_at=clock.now())
+            .returning(AffiliationMove.id)
+        ).first()
+        is not None
+    )
+
+
+def untold_applied(session: Session) -> list[str]:
+    """Moves the scheduler applied whose member is not told yet (a crash or a Slack failure
+    after applying leaves them here for the next run)."""
+    return list(
+        session.scalars(
+            select(AffiliationMove.public_id)
+            .where(
+                AffiliationMove.status == MoveStatus.CONFIRMED,
+                AffiliationMove.applied_notice == MoveNotice.DUE,
+            )
+            .order_by(AffiliationMove.id)
+        )
+    )
+
+
+def claim_notice(session: Session, *, clock: Clock, public_id: str) -> bool:
+    """Claimed before the DM: a second run finds nothing to send."""
+    return _notice_step(
+        session, clock=clock, public_id=public_id, from_=MoveNotice.DUE, to=MoveNotice.CLAIMED
+    )
+
+
+def notice_sent(session: Session, *, clock: Clock, public_id: str) -> bool:
+    return _notice_step(
+        session, clock=clock, public_id=public_id, from_=MoveNotice.CLAIMED, to=MoveNotice.SENT
+    )
+
+
+def release_notice(session: Session, *, clock: Clock, public_id: str) -> bool:
+    """The DM could not be sent: the next run tries again."""
+    return _notice_step(
+        session, clock=clock, public_id=public_id, from_=MoveNotice.CLAIMED, to=MoveNotice.DUE
+    )
 
 
 def move_summary(session: Session, public_id: str) -> MoveSummary:

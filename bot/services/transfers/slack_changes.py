@@ -28,6 +28,7 @@ from bot.services.transfers.slack_email import mark_seen
 from bot.text import normalise_email
 from models import (
     OPEN_CHECK_STATUSES,
+    OPEN_MOVE_STATUSES,
     AffiliationCheck,
     AffiliationMove,
     CheckStatus,
@@ -92,6 +93,10 @@ def address_seen(session: Session, *, clock: Clock, member: Member, email: str) 
     if move is not None and move.status is MoveStatus.AWAITING:
         confirmed = confirm_move(session, clock=clock, move=move, via="slack")
         return AddressChange(ChangeKind.MOVE_CONFIRMED, user, move_id=confirmed.public_id)
+    if move is not None and move.status is MoveStatus.SCHEDULED:
+        # Switched in Slack ahead of the date: applied then, asking nothing of the member.
+        move.slack_email_state = SlackEmailState.SEEN
+        return AddressChange(ChangeKind.NONE, user, move_id=move.public_id)
     if move is not None:  # in review: that review is the secretariat's case
         if not held_by_another:
             _copy(session, clock=clock, member=member, email=email, normalised=normalised)
@@ -170,7 +175,7 @@ def _open_move_to(session: Session, member: Member, normalised: str) -> Affiliat
     return session.scalar(
         select(AffiliationMove).where(
             AffiliationMove.member_id == member.id,
-            AffiliationMove.status.in_((MoveStatus.AWAITING, MoveStatus.REVIEW)),
+            AffiliationMove.status.in_(OPEN_MOVE_STATUSES),
             AffiliationMove.new_email_normalized == normalised,
         )
     )

@@ -74,6 +74,8 @@ class MovesSlack(SlackAdapter):
             summary = moves.move_summary(session, public_id)
         if summary.status is MoveStatus.CONFIRMED:
             self._tell_applied(summary)
+        elif summary.status is MoveStatus.SCHEDULED:
+            self._tell_scheduled(summary)
         elif summary.status is MoveStatus.REVIEW:
             self._post_review(public_id)
             language = self._locales.for_user(summary.slack_user_id)
@@ -85,8 +87,44 @@ class MovesSlack(SlackAdapter):
     def approved(self, public_id: str) -> None:
         with self._session_factory() as session:
             summary = moves.move_summary(session, public_id)
-        self._tell_applied(summary)
+        if summary.status is MoveStatus.SCHEDULED:
+            self._tell_scheduled(summary)
+        else:
+            self._tell_applied(summary)
         self.refresh_review(public_id)
+
+    def _tell_scheduled(self, summary: MoveSummary) -> None:
+        """「{date} に所属変更を反映します」, with the button that cancels it until then."""
+        language = self._locales.for_user(summary.slack_user_id)
+        blocks = views.scheduled_blocks(summary, language=language)
+        self._dm(summary.slack_user_id, blocks, t("transfers.move.scheduled.text", language))
+
+    def apply_scheduled(self) -> dict[str, int]:
+        """Scheduled moves whose day has come: applied, then each member told as after an
+        immediate move (SCIM or the instructions, the grace counted from now). The DM is
+        claimed first and released when Slack refuses it, so a crash or a failure after
+        applying is told by the next run, and two runs tell once."""
+        with self._session_factory.begin() as session:
+            applied, to_review = moves.apply_due_moves(session, clock=self._clock)
+        for public_id in to_review:  # another member took the address meanwhile
+            self._post_review(public_id)
+        with self._session_factory() as session:
+            untold = moves.untold_applied(session)
+        told = failed = 0
+        for public_id in untold:
+            with self._session_factory.begin() as session:
+                if not moves.claim_notice(session, clock=self._clock, public_id=public_id):
+                    continue
+                summary = moves.move_summary(session, public_id)
+            if self._tell_applied(summary):
+                with self._session_factory.begin() as session:
+                    moves.notice_sent(session, clock=self._clock, public_id=public_id)
+                told += 1
+            else:
+                with self._session_factory.begin() as session:
+                    moves.release_notice(session, clock=self._clock, public_id=public_id)
+                failed += 1
+        return {"applied": len(applied), "review": len(to_review), "told": told, "failed": failed}
 
     def refused(self, public_id: str) -> None:
         with self._session_factory() as session:
@@ -99,11 +137,13 @@ class MovesSlack(SlackAdapter):
         blocks = views.refused_blocks(summary, by_secretariat=by_secretariat, language=language)
         self._dm(summary.slack_user_id, blocks, t("transfers.move.refused_dm.text", language))
 
-    def _tell_applied(self, summary: MoveSummary) -> None:
+    def _tell_applied(self, summary: MoveSummary) -> bool:
         language = self._locales.for_user(summary.slack_user_id)
         slack_email, due = "unchanged", None
         if summary.slack_email_state is SlackEmailState.SEEN:
             slack_email = "seen"
+        elif summary.slack_email_state is SlackEmailState.SCIM_CHANGED:  # a DM sent again
+            slack_email = "scim"
         elif summary.slack_email_state is SlackEmailState.INSTRUCTED:
             if self._change_by_scim(summary):
                 slack_email = "scim"
@@ -111,7 +151,7 @@ class MovesSlack(SlackAdapter):
                 slack_email = "instructions"
                 due = self._due_text(summary.public_id, language)
         blocks = views.applied_blocks(summary, slack_email=slack_email, due=due, language=language)
-        self._dm(summary.slack_user_id, blocks, t("transfers.move.applied.text", language))
+        return self._dm(summary.slack_user_id, blocks, t("transfers.move.applied.text", language))
 
     def _due_text(self, public_id: str, language: Language) -> str:
         with self._session_factory() as session:

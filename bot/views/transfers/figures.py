@@ -91,6 +91,9 @@ def member_transfer_blocks(state: MemberTransfers, language: Language) -> list[B
         lines.append(t("transfers.home.move_awaiting", language))
     elif state.move_in_review:
         lines.append(t("transfers.home.move_in_review", language))
+    elif state.move_scheduled_on is not None:
+        day = f"{state.move_scheduled_on:%Y/%m/%d}"
+        lines.append(t("transfers.home.move_scheduled", language, date=day))
     if state.last_day is not None:
         lines.append(t("transfers.home.leaving", language, date=f"{state.last_day:%Y/%m/%d}"))
     actions = ActionsBlock(

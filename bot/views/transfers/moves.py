@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     DatePickerElement,
     ExternalDataSelectElement,
     InputBlock,
@@ -174,6 +175,10 @@ def notice_modal(text: str, language: Language) -> View:
     )
 
 
+def day_text(day: date | None) -> str:
+    return f"{day:%Y/%m/%d}" if day else "-"
+
+
 def status_text(status: MoveStatus, language: Language) -> str:
     return t(f"transfers.move.status.{status.value}", language)
 
@@ -203,6 +208,32 @@ def applied_blocks(
     else:
         blocks.append(context(t("transfers.move.applied.unchanged", language)))
     return blocks
+
+
+def scheduled_blocks(summary: MoveSummary, *, language: Language) -> list[Block]:
+    """The move is confirmed and applies on its effective date; until then it can be
+    cancelled."""
+    organisation = escape_mrkdwn(summary.new_organisation or "-")
+    day = day_text(summary.effective_on)
+    return [
+        section(t("transfers.move.scheduled.body", language, date=day, organisation=organisation)),
+        ActionsBlock(
+            block_id=f"{ids.TRANSFER_MOVE_CANCEL}:{summary.public_id}",
+            elements=[
+                ButtonElement(
+                    text=t("transfers.move.scheduled.cancel_button", language),
+                    action_id=ids.TRANSFER_MOVE_CANCEL,
+                    value=summary.public_id,
+                    confirm=ConfirmObject(
+                        title=t("transfers.move.scheduled.cancel_title", language),
+                        text=t("transfers.move.scheduled.cancel_confirm", language),
+                        confirm=t("transfers.move.scheduled.cancel_yes", language),
+                        deny=t("transfers.move.scheduled.cancel_no", language),
+                    ),
+                )
+            ],
+        ),
+    ]
 
 
 def refused_blocks(

@@ -1,0 +1,16 @@
+"""Ambassadors' Slack adapters, built once by bot/gateway.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.slack.wiring import SlackWiring
+
+
+@dataclass(frozen=True)
+class AmbassadorsSlack:
+    wiring: SlackWiring
+
+    @classmethod
+    def build(cls, wiring: SlackWiring) -> AmbassadorsSlack:
+        return cls(wiring=wiring)

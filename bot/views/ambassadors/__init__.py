@@ -1,0 +1,1 @@
+"""Block Kit for ambassadors: appointments, greeting cards, the ambassador's Home section."""

@@ -1,0 +1,12 @@
+"""Ambassadors: the secretariat's appointments (`/kyoso ambassadors`), the greeting cards in
+the ambassadors' channel, and the ambassador's own view of their prefectures."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.deps import Deps
+
+
+def register(app: App, deps: Deps) -> None:
+    pass
