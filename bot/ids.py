@@ -202,6 +202,21 @@ TRANSFER_LEAVE_TODO_BLOCK = "departure_todo:"  # + public id (the review channel
 # Applications: one person, one account (earlier account on the form, duplicates flagged)
 
 # Ambassadors: appointments (/kyoso ambassadors, the appointment modal, extend and end)
+AMBASSADORS_APPOINT = "ambassadors_appoint"  # the roster's 「任命」: opens the modal
+AMBASSADORS_APPOINT_MODAL = "ambassadors_appoint_modal"
+AMBASSADORS_EXTEND = "ambassadors_extend"  # value: the appointment's public id
+AMBASSADORS_EXTEND_MODAL = "ambassadors_extend_modal"
+AMBASSADORS_END = "ambassadors_end"  # value: the appointment's public id (a confirm dialog)
+AMBASSADORS_INPUT = "ambassadors_input"  # every input of both modals
+AMBASSADORS_MEMBER_BLOCK = "ambassadors_member"
+AMBASSADORS_PREFECTURES_BLOCK = "ambassadors_prefectures"
+AMBASSADORS_REGION_BLOCK = "ambassadors_region"
+AMBASSADORS_STARTS_BLOCK = "ambassadors_starts"
+AMBASSADORS_ENDS_BLOCK = "ambassadors_ends"
+AMBASSADORS_ROSTER_BLOCK = "ambassadors_roster:"  # + public id: a line's buttons
+AMBASSADORS_PAGE_PREVIOUS = "ambassadors_page_previous"  # value: the offset
+AMBASSADORS_PAGE_NEXT = "ambassadors_page_next"
+AMBASSADORS_REMINDER_BLOCK = "ambassadors_term_reminder:"  # + public id (the review channel)
 
 # Ambassadors: greeting cards (the ambassadors' channel, 「担当します」)
 AMBASSADOR_GREETING_CLAIM = "ambassador_greeting_claim"  # 「担当します」 (value: the greeting's id)
@@ -209,3 +224,4 @@ AMBASSADOR_GREETING_BLOCK = "ambassador_greeting:"  # + the greeting's id: found
 AMBASSADOR_INTRO_BLOCK = "ambassador_intro:"  # + the greeting's id: the newcomer's DM
 
 # Ambassadors: the ambassador's Home section (their prefectures, the export)
+AMBASSADORS_EXPORT_UNCOVERED = "ambassadors_export_uncovered"  # CSV of municipalities, to the DM

@@ -42,6 +42,8 @@ def register(app: App, deps: Deps) -> None:
         # Knowledge: a kept question or answer edited or deleted; a question to suggest for.
         knowledge.capture.on_message(body, event)
         knowledge.suggest.on_message(body, event)
+        # Ambassadors: a question in a prefecture's デジ_re_ channel, or its answer.
+        deps.gateway.ambassadors.home.on_message(event)
 
     def seen_at(event: dict[str, Any]) -> datetime:
         ts = event.get("event_ts")

@@ -20,6 +20,8 @@ from bot.services.mail.prune import prune_outbox
 from bot.settings import Settings
 from bot.slack.channels import ChannelsSlack
 from scheduler import (
+    ambassador_appointment_jobs,
+    ambassador_greeting_jobs,
     application_jobs,
     channel_jobs,
     knowledge_jobs,
@@ -459,7 +461,25 @@ JOBS: tuple[JobSpec, ...] = (
         run=transfers_leavers_jobs.departures,
     ),
     # Ambassadors: appointments
+    JobSpec(
+        id="ambassadors-appointments",
+        description=bilingual(
+            "アンバサダーの任期：終了日を過ぎた任命を終了して役割を外し、開始日を迎えた任命に役割を付け、終了の1か月前にレビューチャンネルへ1回お知らせ",
+            "Ambassadors' terms: end those past their end date (role revoked), grant the role to those that began, remind the review channel once a month before a term ends",
+        ),
+        cron={"hour": "9", "minute": "10"},
+        run=ambassador_appointment_jobs.appointments_daily,
+    ),
     # Ambassadors: greetings
+    JobSpec(
+        id="ambassadors-greetings",
+        description=bilingual(
+            "新メンバーのあいさつカード：未投稿のカードを投稿、紹介 DM の再送、退会者のカードを閉じる。開庁日の業務時間には、2開庁日担当のないカードを1回リマインドし、さらに2開庁日後に事務局へ知らせる",
+            "Greeting cards: post cards Slack missed, resend owed introductions, close the cards of newcomers who left; on 開庁日 in office hours, remind unclaimed cards once after 2 開庁日 and tell the secretariat 2 開庁日 later",
+        ),
+        cron={"minute": "20"},
+        run=ambassador_greeting_jobs.greetings,
+    ),
 )
 
 

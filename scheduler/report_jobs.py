@@ -56,6 +56,7 @@ def weekly_report(
             previous_at=weekly.previous_at,
             zone=zone,
             transfers=weekly.transfers,
+            ambassadors=weekly.ambassadors,
         ),
         text=weekly_report_text(weekly.current, weekly.previous, language),
         charts=_charts(weekly, language, day=now.astimezone(zone).strftime("%Y%m%d")),

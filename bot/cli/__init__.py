@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from bot.cli import (
+    ambassadors_commands,
     applications_commands,
     audit_commands,
     db_commands,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_commands.add_parser(commands)
     knowledge_commands.add_parser(commands)
     orgs_commands.add_parser(commands)
+    ambassadors_commands.add_parser(commands)
     return parser
 
 

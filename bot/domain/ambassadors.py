@@ -39,6 +39,7 @@ class SearchGap:
 @dataclass(frozen=True)
 class PrefectureOverview:
     prefecture: str
+    name_en: str | None  # from the master data (the prefecture's own row)
     members: int
     active: int  # seen in the last 30 days, as the statistics count "active"
     municipalities: int

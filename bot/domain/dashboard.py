@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.ambassador_figures import AmbassadorFigures
+from bot.domain.ambassadors import AmbassadorSection
 from bot.domain.statistics import Statistics
 from bot.domain.transfers import MemberTransfers, TransferFigures
 
@@ -84,3 +86,5 @@ class HomePage:
     queues: tuple[QueueSummary, ...] = ()
     statistics: Statistics | None = None  # None: not the secretariat
     transfers: TransferFigures | None = None  # the secretariat's figures on people moving
+    ambassadors: AmbassadorFigures | None = None  # the secretariat's figures on ambassadors
+    ambassador: AmbassadorSection | None = None  # their prefectures, while serving

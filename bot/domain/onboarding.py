@@ -81,6 +81,9 @@ class Welcome:
     name: str | None
     rules: Rules
     suggestions: Suggestions
+    # The prefecture's ambassadors (its region's when it has none), named from the start.
+    prefecture: str | None = None
+    ambassadors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

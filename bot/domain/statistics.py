@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain.ambassador_figures import AmbassadorFigures
 from bot.domain.transfers import TransferFigures
 from models import ApplicationStatus
 
@@ -151,3 +152,4 @@ class WeeklyReport:
     previous_at: datetime | None
     history: tuple[HistoryPoint, ...]
     transfers: TransferFigures | None = None  # moves and leavers, as of the report
+    ambassadors: AmbassadorFigures | None = None  # ambassadors and greetings, as of the report

@@ -28,7 +28,11 @@ def publish_home(deps: Deps, user_id: str) -> None:
             zone=zone,
             calendar=SeasonCalendar.from_settings(deps.settings),
         )
-    deps.gateway.dashboard.publish_home(user_id, home_view(page, language, now))
+    # Thread links for an ambassador's waiting questions (one auth.test per process at most).
+    asked = page.ambassador is not None and any(p.questions for p in page.ambassador.prefectures)
+    workspace_url = deps.gateway.knowledge.links.workspace_url() if asked else None
+    view = home_view(page, language, now, workspace_url=workspace_url)
+    deps.gateway.dashboard.publish_home(user_id, view)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -11,6 +11,7 @@ from bot.audience import Audience
 from bot.domain.onboarding import AcceptedState, Rules
 from bot.i18n import Language, t
 from bot.services import rules
+from bot.services.ambassadors import greetings
 from bot.views.blocks import to_dicts
 from bot.views.help import notice_blocks
 from bot.views.onboarding.rules import (
@@ -39,7 +40,18 @@ def register(app: App, deps: Deps) -> None:
             result = rules.accept(
                 session, clock=deps.clock, slack_user_id=user_id, version=action.get("value", "")
             )
+            # Recorded with the acceptance, posted after it: a crash or Slack failing loses no
+            # card (the greetings job posts it) and never fails the acceptance.
+            greeting_id = (
+                greetings.open_greeting(
+                    session, clock=deps.clock, zone=deps.settings.zone, slack_user_id=user_id
+                )
+                if result.outcome is rules.AcceptOutcome.ACCEPTED
+                else None
+            )
         answer_acceptance(deps, body, respond, result, language)
+        if greeting_id is not None:
+            deps.gateway.ambassadors.greetings.post(greeting_id)
 
     def show_rules(call: CommandCall) -> None:
         with deps.session_factory() as session:

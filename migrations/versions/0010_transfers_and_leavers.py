@@ -185,19 +185,10 @@ def upgrade() -> None:
         sa.Column("sent_at", models.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", models.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["members.id"],
-            name=op.f("fk_season_contacts_member_id_members"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_season_contacts")),
         sa.UniqueConstraint("season", "kind", "member_id", name=op.f("uq_season_contacts_season")),
     )
     with op.batch_alter_table("season_contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_season_contacts_member_id"), ["member_id"], unique=False
-        )
         batch_op.create_index(
             "ix_season_contacts_planned_due",
             ["due_at"],
@@ -445,7 +436,6 @@ def downgrade() -> None:
             sqlite_where=sa.text("status = 'planned'"),
             postgresql_where=sa.text("status = 'planned'"),
         )
-        batch_op.drop_index(batch_op.f("ix_season_contacts_member_id"))
 
     op.drop_table("season_contacts")
     op.drop_table("season_answers")

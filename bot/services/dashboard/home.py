@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from bot.domain.dashboard import FacilitatedChannel, HomePage, MemberHome
 from bot.domain.transfers import MemberTransfers
 from bot.i18n import Language
+from bot.services.ambassadors.figures import ambassador_figures
+from bot.services.ambassadors.overview import ambassador_section
 from bot.services.dashboard.queues import queues
 from bot.services.onboarding.records import member_record
 from bot.services.statistics.figures import compute
@@ -32,13 +34,16 @@ def home_page(
 ) -> HomePage:
     """The member's page; the secretariat's (by their stored role) adds queues and figures."""
     home = member_home(session, user_id, language, now=now, zone=zone, calendar=calendar)
+    ambassador = ambassador_section(session, user_id=user_id, now=now, zone=zone)
     if not home.is_secretariat:
-        return HomePage(home)
+        return HomePage(home, ambassador=ambassador)
     return HomePage(
         home,
+        ambassador=ambassador,
         queues=queues(session, now=now, zone=zone),
         statistics=compute(session, now=now, zone=zone),
         transfers=transfer_figures(session, now=now, zone=zone),
+        ambassadors=ambassador_figures(session, now=now, zone=zone),
     )
 
 

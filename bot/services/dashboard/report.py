@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain.statistics import WeeklyReport
 from bot.services import audit
+from bot.services.ambassadors.figures import ambassador_figures
 from bot.services.statistics.figures import compute
 from bot.services.statistics.history import history
 from bot.services.statistics.periods import week_key
@@ -57,6 +58,7 @@ def prepare(session: Session, *, clock: Clock, zone: ZoneInfo) -> WeeklyReport:
         previous_at=previous_at,
         history=tuple(history(session, now=now, zone=zone, current=current)),
         transfers=transfer_figures(session, now=now, zone=zone),
+        ambassadors=ambassador_figures(session, now=now, zone=zone),
     )
 
 

@@ -34,6 +34,8 @@ from bot.domain.lifecycle import EndReason
 from bot.services.lifecycle.policy import DM_ATTEMPT, EXEMPT_ROLES, OUTBOX_PREFIX, SLACKBOT, THANKS
 from models import (
     OPEN_CYCLE_STATUSES,
+    AmbassadorAppointment,
+    AppointmentStatus,
     AttemptStatus,
     ChannelFacilitator,
     ContactAttempt,
@@ -82,7 +84,7 @@ def at(value: datetime) -> ColumnElement[datetime]:
 
 def exempt_member() -> ColumnElement[bool]:
     """Members never contacted: bots, Slackbot, the exempt list, secretariat, facilitators,
-    leavers with a scheduled last day."""
+    leavers with a scheduled last day, ambassadors with an appointment not ended."""
     return or_(
         Member.is_bot.is_(True),
         Member.slack_user_id == SLACKBOT,
@@ -93,6 +95,12 @@ def exempt_member() -> ColumnElement[bool]:
         # correlated EXISTS: the few scheduled departures are read once into a hash.
         Member.id.in_(
             select(Departure.member_id).where(Departure.status == DepartureStatus.SCHEDULED)
+        ),
+        # An ambassador is not asked while their term runs (or is yet to start): IN as above.
+        Member.id.in_(
+            select(AmbassadorAppointment.member_id).where(
+                AmbassadorAppointment.status == AppointmentStatus.ACTIVE
+            )
         ),
     )
 

@@ -3,7 +3,7 @@ given back or given up otherwise; and what it says (the rules, channels to join)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain.onboarding import Welcome
 from bot.services import members
+from bot.services.ambassadors.greetings import prefecture_ambassadors
 from bot.services.onboarding.marks import claim_mark, reachable
 from bot.services.onboarding.suggestions import suggestions_for
 from bot.services.rules import current
@@ -24,13 +25,18 @@ WELCOME_RETRY_FOR = timedelta(days=7)
 _MAX_ERROR_CHARS = 500
 
 
-def welcome_for(session: Session, slack_user_id: str) -> Welcome:
+def welcome_for(session: Session, slack_user_id: str, *, today: date) -> Welcome:
     member = members.find(session, slack_user_id)
+    prefecture, ambassadors = prefecture_ambassadors(
+        session, slack_user_id=slack_user_id, today=today
+    )
     return Welcome(
         slack_user_id=slack_user_id,
         name=(member.real_name or member.display_name) if member else None,
         rules=current(session),
         suggestions=suggestions_for(session, member),
+        prefecture=prefecture,
+        ambassadors=ambassadors,
     )
 
 

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.domain.lifecycle import EndReason
 from bot.domain.transfers_leavers import END_OF_BUSINESS, HandoverLine
 from bot.services import audit, members
+from bot.services.ambassadors import appointments
 from bot.services.channels.registry import find_channel
 from bot.services.knowledge.entries import make_anonymous
 from bot.services.lifecycle.deactivation import mark_deactivated
@@ -173,6 +174,10 @@ def hand_over_rest(session: Session, *, clock: Clock, departure_id: int) -> None
                 session, clock=clock, slack_user_id=leaver, role=Role(handover.target), actor=ACTOR
             )
         _done(session, clock=clock, handover=handover, invite_error=None)
+    # Leaving ends the member's ambassador appointments (their role went with the hand-over).
+    appointments.end_all_for_member(
+        session, clock=clock, member_id=departure.member_id, actor=ACTOR, reason="departure"
+    )
     if departure.knowledge is KnowledgeChoice.ANONYMOUS:
         make_anonymous(session, clock=clock, user_id=leaver, actor=ACTOR)
 

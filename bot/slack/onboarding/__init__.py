@@ -29,6 +29,7 @@ class OnboardingSlack:
                 client=wiring.client,
                 locales=wiring.locales,
                 intro_channel=wiring.settings.intro_channel,
+                zone=wiring.settings.zone,
             ),
             dms=OnboardingDMs(
                 client=wiring.client,

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
@@ -27,6 +28,7 @@ from bot.locale import LocaleResolver
 from bot.services.onboarding import welcomes
 from bot.slack.sent_dms import bot_dm_carries
 from bot.slack_errors import SLACK_CALL_ERRORS, SlackFailure, alert_auth_failure, classify
+from bot.timefmt import JST
 from bot.views.blocks import to_dicts
 from bot.views.onboarding.welcome import welcome_blocks, welcome_text
 
@@ -60,13 +62,15 @@ class WelcomeSender:
     client: WebClient
     locales: LocaleResolver
     intro_channel: str | None
+    zone: ZoneInfo = JST  # the day whose ambassadors the welcome names
 
     # -- one DM, already claimed ----------------------------------------------------------
 
     def deliver(self, slack_user_id: str) -> Delivery:
         language = self.locales.for_user(slack_user_id)
         with self.session_factory() as session:
-            welcome = welcomes.welcome_for(session, slack_user_id)
+            today = self.clock.now().astimezone(self.zone).date()
+            welcome = welcomes.welcome_for(session, slack_user_id, today=today)
         blocks = to_dicts(welcome_blocks(welcome, language, intro_channel=self.intro_channel))
         blocks[0]["block_id"] = welcome_block_id(slack_user_id)  # found again after a crash
         try:

@@ -17,12 +17,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
+from bot.domain.ambassador_figures import AmbassadorFigures
 from bot.domain.dashboard import HomePage, MemberHome, QueueSummary
 from bot.domain.statistics import Statistics
 from bot.domain.transfers import TransferFigures
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
 from bot.timefmt import slack_date
+from bot.views.ambassadors.figures import ambassador_figures_blocks
+from bot.views.ambassadors.home import ambassador_blocks
 from bot.views.dashboard.common import (
     HOME_BLOCK_LIMIT,
     age,
@@ -38,12 +41,32 @@ from bot.views.knowledge.search import home_search_button
 from bot.views.transfers.figures import member_transfer_blocks, transfer_figures_blocks
 
 
-def home_view(page: HomePage, language: Language, now: datetime) -> View:
-    """The secretariat's dashboard when the page carries its figures, else the member's page."""
-    if page.statistics is None:
-        return member_home_view(page.member, language)
-    return secretariat_home_view(
-        page.member, page.queues, page.statistics, language, now, transfers=page.transfers
+def home_view(
+    page: HomePage, language: Language, now: datetime, *, workspace_url: str | None = None
+) -> View:
+    """The secretariat's dashboard when the page carries its figures, else the member's page;
+    an ambassador's section (in the room left under 100 blocks) above their own page."""
+
+    def build(ambassador: Sequence[Block]) -> View:
+        if page.statistics is None:
+            return member_home_view(page.member, language, before_own_page=ambassador)
+        return secretariat_home_view(
+            page.member,
+            page.queues,
+            page.statistics,
+            language,
+            now,
+            transfers=page.transfers,
+            ambassadors=page.ambassadors,
+            before_own_page=ambassador,
+        )
+
+    view = build(())
+    if page.ambassador is None:
+        return view
+    room = HOME_BLOCK_LIMIT - len(view.blocks)
+    return build(
+        ambassador_blocks(page.ambassador, language, now, workspace_url=workspace_url, budget=room)
     )
 
 
@@ -98,8 +121,10 @@ def member_blocks(home: MemberHome, language: Language) -> list[Block]:
     return blocks
 
 
-def member_home_view(home: MemberHome, language: Language) -> View:
-    return View(type="home", blocks=member_blocks(home, language))
+def member_home_view(
+    home: MemberHome, language: Language, *, before_own_page: Sequence[Block] = ()
+) -> View:
+    return View(type="home", blocks=[*before_own_page, *member_blocks(home, language)])
 
 
 # --- the secretariat's dashboard ----------------------------------------------------------------
@@ -173,6 +198,8 @@ def secretariat_home_view(
     now: datetime,
     *,
     transfers: TransferFigures | None = None,
+    ambassadors: AmbassadorFigures | None = None,
+    before_own_page: Sequence[Block] = (),
 ) -> View:
     blocks: list[Block] = [
         *queue_blocks(queues, language, now),
@@ -180,8 +207,14 @@ def secretariat_home_view(
         *statistics_blocks(stats, language, full=True),
         DividerBlock(),
         *([*transfer_figures_blocks(transfers, language), DividerBlock()] if transfers else []),
+        *(
+            [*ambassador_figures_blocks(ambassadors, language), DividerBlock()]
+            if ambassadors
+            else []
+        ),
         *export_blocks(language),
         DividerBlock(),
+        *before_own_page,
         *member_blocks(home, language),
     ]
     return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT])

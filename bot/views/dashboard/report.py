@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
+from bot.domain.ambassador_figures import AmbassadorFigures
 from bot.domain.statistics import Headline
 from bot.domain.transfers import TransferFigures
 from bot.i18n import Language, t
 from bot.timefmt import JST
+from bot.views.ambassadors.figures import ambassador_report_block
 from bot.views.dashboard.common import context, header, md, number
 from bot.views.transfers.figures import transfer_report_block
 
@@ -46,6 +48,7 @@ def weekly_report_blocks(
     previous_at: datetime | None,
     zone: ZoneInfo = JST,
     transfers: TransferFigures | None = None,
+    ambassadors: AmbassadorFigures | None = None,
 ) -> list[Block]:
     today = now.astimezone(zone).date()
     values = current.to_dict()
@@ -69,6 +72,7 @@ def weekly_report_blocks(
         header(t("dashboard.report.title", language, date=f"{today:%Y/%m/%d}")),
         SectionBlock(fields=fields[:10]),
         *([transfer_report_block(transfers, language)] if transfers is not None else []),
+        *([ambassador_report_block(ambassadors, language)] if ambassadors is not None else []),
         context(compared + "\n" + t("dashboard.stats.definitions", language)),
         context(t("dashboard.report.charts", language)),
     ]

@@ -8,6 +8,7 @@ from bot import ids
 from bot.domain.onboarding import Suggestions, Welcome
 from bot.i18n import Language, t
 from bot.text import escape_mrkdwn
+from bot.views.ambassadors.greetings import welcome_ambassadors_line
 from bot.views.blocks import context, section
 from bot.views.onboarding.parts import MESSAGE_BLOCKS_MAX, channel_link
 from bot.views.onboarding.rules import rules_blocks
@@ -20,6 +21,7 @@ def welcome_blocks(
     blocks: list[Block] = [
         HeaderBlock(text=t("onboarding.welcome.title", language)),
         section(t("onboarding.welcome.greeting", language, name=name)),
+        *_ambassador_blocks(welcome, language),
         *rules_blocks(welcome.rules, language),
         DividerBlock(),
         *_channel_blocks(welcome.suggestions, language),
@@ -28,6 +30,11 @@ def welcome_blocks(
         blocks += [DividerBlock(), *intro_invitation(intro_channel, language)]
     blocks.append(context(t("onboarding.welcome.footer", language)))
     return blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def _ambassador_blocks(welcome: Welcome, language: Language) -> list[Block]:
+    line = welcome_ambassadors_line(welcome.prefecture, welcome.ambassadors, language)
+    return [section(line)] if line else []
 
 
 def welcome_text(language: Language) -> str:
