@@ -25,7 +25,7 @@ from bot.cli import (
     rules_commands,
     run_command,
 )
-from bot.cli.common import Parser
+from bot.cli.common import Parser, close_databases
 from bot.cli.wiring import Wiring
 from bot.clock import Clock, SystemClock
 
@@ -67,5 +67,8 @@ def main(
     args = build_parser().parse_args(argv)
     args.clock = clock or SystemClock()
     args.wiring = wiring
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    finally:
+        close_databases()
     return code

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from bot.cli.wiring import Wiring
 from bot.clock import Clock, FixedClock
@@ -181,9 +182,20 @@ def upgrade_database(database_url: str, *, clock: Clock) -> SyncResult:
         engine.dispose()
 
 
+# The engines a command opened: `bot.cli.main` closes them when the command ends (a pool left
+# to the garbage collector keeps its connections open until then, and warns).
+_opened_engines: list[Engine] = []
+
+
+def close_databases() -> None:
+    while _opened_engines:
+        _opened_engines.pop().dispose()
+
+
 def open_database(database_url: str) -> SessionFactory:
     """A session factory for a database that must already be migrated."""
     engine = make_engine(database_url)
+    _opened_engines.append(engine)
     if not is_up_to_date(engine, database_url):
         fail(
             "データベースが最新ではありません。`kyoso db upgrade` を実行してください。\n"
