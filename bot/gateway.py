@@ -22,6 +22,7 @@ from bot.slack.knowledge import KnowledgeSlack
 from bot.slack.lifecycle import LifecycleSlack
 from bot.slack.moderation import ModerationSlack
 from bot.slack.onboarding import OnboardingSlack
+from bot.slack.secretariat import SecretariatSlack
 from bot.slack.transfers import TransfersSlack
 from bot.slack.wiring import SlackWiring
 from bot.slack_client import make_web_client
@@ -42,6 +43,7 @@ class SlackGateway:
     knowledge: KnowledgeSlack
     transfers: TransfersSlack
     ambassadors: AmbassadorsSlack
+    secretariat: SecretariatSlack
 
 
 def build_gateway(
@@ -78,6 +80,7 @@ def build_gateway(
         knowledge=KnowledgeSlack.build(wiring),
         transfers=TransfersSlack.build(wiring),
         ambassadors=AmbassadorsSlack.build(wiring),
+        secretariat=SecretariatSlack.build(wiring),
     )
 
 

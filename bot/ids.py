@@ -225,3 +225,11 @@ AMBASSADOR_INTRO_BLOCK = "ambassador_intro:"  # + the greeting's id: the newcome
 
 # Ambassadors: the ambassador's Home section (their prefectures, the export)
 AMBASSADORS_EXPORT_UNCOVERED = "ambassadors_export_uncovered"  # CSV of municipalities, to the DM
+
+# Secretariat toolkit: announcements (the modal, preview, test send, confirm, progress controls)
+
+# Secretariat toolkit: member look-up (/kyoso member, the member card, its actions)
+
+# Secretariat toolkit: roles and rules (grant/revoke from App Home or the card; publish rules)
+
+# Members: opting out of optional announcement categories

@@ -16,6 +16,7 @@ from handlers import (
     lifecycle,
     moderation,
     onboarding,
+    secretariat,
     transfers,
 )
 from handlers.deps import Deps
@@ -33,6 +34,7 @@ FEATURES = (
     knowledge,
     transfers,
     ambassadors,
+    secretariat,
     errors,
 )
 

@@ -7,6 +7,14 @@ from models.ambassador import (
     GreetingStatus,
     RegionalQuestion,
 )
+from models.announcement import (
+    OPTIONAL_CATEGORIES,
+    Announcement,
+    AnnouncementCategory,
+    AnnouncementRecipient,
+    AnnouncementStatus,
+    MessageOptOut,
+)
 from models.application import (
     OPEN_STATUSES,
     Application,
@@ -42,7 +50,7 @@ from models.lifecycle import (
     CycleStatus,
     InactivityCycle,
 )
-from models.member import Member, MemberRole, MemberStatus, Role
+from models.member import GuestKind, Member, MemberRole, MemberStatus, Role
 from models.moderation import CaseReport, CaseSource, CaseStatus, Detection, ModerationCase
 from models.onboarding import EmailStatus, OutboundEmail, RulesVersion
 from models.organisation import Organisation, OrganisationKind, OrganisationSource
@@ -71,10 +79,15 @@ __all__ = [
     "OPEN_CYCLE_STATUSES",
     "OPEN_MOVE_STATUSES",
     "OPEN_STATUSES",
+    "OPTIONAL_CATEGORIES",
     "AffiliationCheck",
     "AffiliationMove",
     "AmbassadorAppointment",
     "AmbassadorGreeting",
+    "Announcement",
+    "AnnouncementCategory",
+    "AnnouncementRecipient",
+    "AnnouncementStatus",
     "Application",
     "ApplicationSource",
     "ApplicationStatus",
@@ -104,6 +117,7 @@ __all__ = [
     "EntryKind",
     "EntryStatus",
     "GreetingStatus",
+    "GuestKind",
     "Handover",
     "HandoverKind",
     "InactivityCycle",
@@ -120,6 +134,7 @@ __all__ = [
     "Member",
     "MemberRole",
     "MemberStatus",
+    "MessageOptOut",
     "ModerationCase",
     "MoveSource",
     "MoveStatus",

@@ -18,6 +18,14 @@ class MemberStatus(StrEnum):
     DELETED = "deleted"
 
 
+class GuestKind(StrEnum):
+    """Who is in the workspace without being a member of the platform (Slack's user flags)."""
+
+    MULTI_CHANNEL = "multi_channel"  # is_restricted
+    SINGLE_CHANNEL = "single_channel"  # is_ultra_restricted
+    EXTERNAL = "external"  # another organisation's user through Slack Connect
+
+
 class Role(StrEnum):
     SECRETARIAT = "secretariat"
     FACILITATOR = "facilitator"
@@ -40,6 +48,8 @@ class Member(Base):
     # The member's chosen language; None means "follow Slack's locale".
     locale: Mapped[str | None] = mapped_column(String(8))
     is_bot: Mapped[bool] = mapped_column(default=False)
+    # A guest or a Slack Connect user: never contacted, swept or counted as a member.
+    guest_kind: Mapped[GuestKind | None] = mapped_column(str_enum(GuestKind))
     joined_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None] = mapped_column(index=True)
     rules_version: Mapped[str | None] = mapped_column(String(32))

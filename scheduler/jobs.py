@@ -480,6 +480,7 @@ JOBS: tuple[JobSpec, ...] = (
         cron={"minute": "20"},
         run=ambassador_greeting_jobs.greetings,
     ),
+    # Secretariat toolkit: announcements
 )
 
 
