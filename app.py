@@ -34,7 +34,7 @@ from bot.settings import Settings
 from handlers import intake
 from handlers.command_router import CommandRouter
 from handlers.deps import Deps
-from handlers.web import EVENTS_PATH, HttpServer, build_web_app
+from handlers.web import EVENTS_PATH, HEALTH_PATH, HttpServer, build_pages_app, build_web_app
 from scheduler.jobs import JOBS, JobContext, JobResult, find_job
 from scheduler.lease import Lease
 from scheduler.runner import LeaderElectedScheduler
@@ -199,7 +199,7 @@ class _Server:
         gc.freeze()
         try:
             if deps.settings.socket_mode:
-                _serve_socket_mode(self.kyoso.bolt, deps.settings)
+                _serve_socket_mode(self.kyoso.bolt, deps)
             else:
                 _serve_http(self.kyoso.bolt, deps)
         finally:
@@ -242,9 +242,10 @@ def _serve_http(bolt: App, deps: Deps) -> None:
     server.serve()
 
 
-def _serve_socket_mode(bolt: App, settings: Settings) -> None:
+def _serve_socket_mode(bolt: App, deps: Deps) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    settings = deps.settings
     assert settings.slack_app_token is not None
     handler = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
     stopping = threading.Event()
@@ -254,11 +255,33 @@ def _serve_socket_mode(bolt: App, settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    pages = _serve_pages(deps) if settings.web_port is not None else None
     log.info("Socket Mode: connecting to Slack (no inbound port needed)")
     handler.connect()  # type: ignore[no-untyped-call]
     stopping.wait()
     log.info("stopping: closing the Socket Mode connection")
     handler.close()  # type: ignore[no-untyped-call]
+    if pages is not None:
+        server, thread = pages
+        server.stop()
+        thread.join()
+
+
+def _serve_pages(deps: Deps) -> tuple[HttpServer, threading.Thread]:
+    """Socket Mode with KYOSO_WEB_PORT: the application and move pages and the health check
+    over HTTP, beside the outbound connection (Slack's events never come this way)."""
+    settings = deps.settings
+    assert settings.web_port is not None
+    server = HttpServer(
+        build_pages_app(deps),
+        host=settings.host,
+        port=settings.web_port,
+        threads=settings.http_threads,
+    )
+    thread = threading.Thread(target=server.serve, name="kyoso-pages", daemon=True)
+    thread.start()
+    log.info("Socket Mode: pages and %s on %s:%s", HEALTH_PATH, settings.host, server.port)
+    return server, thread
 
 
 WIRING = Wiring(start_server=_start_server, jobs=JOBS, run_job=_run_job)

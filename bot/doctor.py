@@ -45,35 +45,58 @@ def run_checks(
 ) -> list[Check]:
     checks: list[Check] = []
     bot = make_client(settings.slack_bot_token.get_secret_value())
-    checks.extend(_bot_checks(bot, manifest, settings))
+    bot_checks, bot_scopes = _bot_checks(bot, manifest, settings)
+    checks.extend(bot_checks)
     if settings.slack_app_token is not None:
         app_token = settings.slack_app_token.get_secret_value()
         checks.append(_socket_mode_check(make_client(app_token), app_token))
     else:
         checks.append(Check("Socket Mode", Status.OFF, "HTTP mode (SLACK_APP_TOKEN not set)"))
-    checks.append(
-        _channel_check(bot, "Intro channel", settings.intro_channel, "KYOSO_INTRO_CHANNEL")
-    )
+    for name, channel, variable in (
+        ("Intro channel", settings.intro_channel, "KYOSO_INTRO_CHANNEL"),
+        ("Announcement channel", settings.announce_channel, "KYOSO_ANNOUNCE_CHANNEL"),
+        ("Ambassador channel", settings.ambassador_channel, "KYOSO_AMBASSADOR_CHANNEL"),
+    ):
+        checks.append(_channel_check(bot, name, channel, variable))
     checks.extend(_mail_checks(settings))
     admin_token = settings.slack_admin_user_token
     if admin_token is None:
         for name in ("Admin user token", "team.accessLogs", "SCIM"):
             checks.append(Check(name, Status.OFF, "SLACK_ADMIN_USER_TOKEN not set: to-do lists"))
+        checks.extend(power_checks(Powers(bot_scopes=bot_scopes)))
         return checks
     admin = make_client(admin_token.get_secret_value())
-    checks.append(_admin_check(admin))
-    checks.append(_access_logs_check(admin))
-    checks.append(_scim_check(admin_token.get_secret_value(), settings.slack_scim_url))
+    admin_check, admin_scopes = _admin_check(admin)
+    access_logs = _access_logs_check(admin)
+    scim = _scim_check(admin_token.get_secret_value(), settings.slack_scim_url)
+    checks.extend((admin_check, access_logs, scim))
+    checks.extend(
+        power_checks(
+            Powers(
+                bot_scopes=bot_scopes,
+                admin_scopes=admin_scopes,
+                access_logs=access_logs.status is Status.OK,
+                scim=scim.status is Status.OK,
+            )
+        )
+    )
     return checks
 
 
-def _bot_checks(bot: WebClient, manifest: Manifest, settings: Settings) -> list[Check]:
+def _scopes(header: str) -> frozenset[str]:
+    """auth.test's `x-oauth-scopes` header: what the token was granted."""
+    return frozenset(s.strip() for s in header.split(",") if s.strip())
+
+
+def _bot_checks(
+    bot: WebClient, manifest: Manifest, settings: Settings
+) -> tuple[list[Check], frozenset[str]]:
     try:
         auth = bot.auth_test()
     except (SlackApiError, SlackClientError) as exc:
-        return [Check("Bot token", Status.FAIL, f"auth.test failed: {_error(exc)}")]
+        return [Check("Bot token", Status.FAIL, f"auth.test failed: {_error(exc)}")], frozenset()
     checks = [Check("Bot token", Status.OK, f"team {auth.get('team')} as {auth.get('user')}")]
-    granted = {s.strip() for s in auth.headers.get("x-oauth-scopes", "").split(",") if s.strip()}
+    granted = _scopes(auth.headers.get("x-oauth-scopes", ""))
     missing = sorted(manifest.bot_scopes - granted)
     checks.append(
         Check("Bot scopes", Status.FAIL, "missing: " + ", ".join(missing) + " (reinstall the app)")
@@ -83,7 +106,7 @@ def _bot_checks(bot: WebClient, manifest: Manifest, settings: Settings) -> list[
     checks.append(
         _channel_check(bot, "Review channel", settings.review_channel, "KYOSO_REVIEW_CHANNEL")
     )
-    return checks
+    return checks, granted
 
 
 def _channel_check(bot: WebClient, name: str, channel: str | None, variable: str) -> Check:
@@ -94,7 +117,10 @@ def _channel_check(bot: WebClient, name: str, channel: str | None, variable: str
     except (SlackApiError, SlackClientError) as exc:
         hint = " (invite the bot: /invite @Kyoso)" if _error(exc) == "channel_not_found" else ""
         return Check(name, Status.FAIL, _error(exc) + hint)
-    return Check(name, Status.OK, f"#{info['channel'].get('name', channel)}")
+    label = f"#{info['channel'].get('name', channel)}"
+    if not info["channel"].get("is_member"):
+        return Check(name, Status.FAIL, f"{label}: the bot is not in it (/invite @Kyoso there)")
+    return Check(name, Status.OK, f"{label}, the bot is in it")
 
 
 def _mail_checks(settings: Settings) -> list[Check]:
@@ -127,13 +153,15 @@ def _socket_mode_check(app_client: WebClient, app_token: str) -> Check:
     return Check("Socket Mode", Status.OK, "app-level token accepted")
 
 
-def _admin_check(admin: WebClient) -> Check:
+def _admin_check(admin: WebClient) -> tuple[Check, frozenset[str]]:
     try:
         auth = admin.auth_test()
     except (SlackApiError, SlackClientError) as exc:
-        return Check("Admin user token", Status.FAIL, f"auth.test failed: {_error(exc)}")
+        failed = Check("Admin user token", Status.FAIL, f"auth.test failed: {_error(exc)}")
+        return failed, frozenset()
     scopes = auth.headers.get("x-oauth-scopes", "")
-    return Check("Admin user token", Status.OK, f"user {auth.get('user')}; scopes: {scopes}")
+    check = Check("Admin user token", Status.OK, f"user {auth.get('user')}; scopes: {scopes}")
+    return check, _scopes(scopes)
 
 
 def _access_logs_check(admin: WebClient) -> Check:
@@ -169,6 +197,83 @@ def _scim_check(admin_token: str, scim_url: str) -> Check:
     if response.status_code == 200:
         return Check("SCIM", Status.OK, "accounts can be deactivated automatically")
     return Check("SCIM", Status.WARN, f"HTTP {response.status_code}: deactivation as a to-do list")
+
+
+# --- optional powers: what this installation can do, and how to turn each on --------------
+
+_ADMIN_TOKEN_HINT = "set SLACK_ADMIN_USER_TOKEN (a workspace admin's user token)"
+
+
+@dataclass(frozen=True)
+class Powers:
+    """What the probes found: granted scopes (auth.test) and the harmless calls' answers."""
+
+    bot_scopes: frozenset[str]
+    admin_scopes: frozenset[str] | None = None  # None: no admin user token
+    access_logs: bool = False  # team.accessLogs limit=1 answered
+    scim: bool = False  # SCIM GET Users count=1 answered
+
+    def admin_has(self, *scopes: str) -> bool:
+        return self.admin_scopes is not None and all(s in self.admin_scopes for s in scopes)
+
+
+def power_checks(powers: Powers) -> list[Check]:
+    """One row per optional power: OK with how Kyoso uses it, or OFF with how to enable it
+    (without it Kyoso puts the work on the secretariat's to-do list)."""
+
+    def power(name: str, able: bool, how: str, enable: str) -> Check:
+        return (
+            Check(name, Status.OK, how) if able else Check(name, Status.OFF, "to enable: " + enable)
+        )
+
+    admin_users_write = powers.admin_has("admin.users:write")
+    if powers.scim:
+        deactivate = "SCIM (DELETE Users)"
+    elif admin_users_write:
+        deactivate = "admin.users.remove"
+    else:
+        deactivate = ""
+    return [
+        power(
+            "Delete messages",
+            powers.admin_has("chat:write"),
+            "chat.delete with the admin user token (no harmless probe: scope granted)",
+            f"{_ADMIN_TOKEN_HINT} with chat:write; until then, a to-do in the case",
+        ),
+        power(
+            "Invite",
+            admin_users_write,
+            "admin.users.invite (scope admin.users:write granted)",
+            f"Enterprise Grid and {_ADMIN_TOKEN_HINT} with admin.users:write;"
+            " until then, invitations by hand",
+        ),
+        power(
+            "Deactivate",
+            bool(deactivate),
+            f"via {deactivate}",
+            f"{_ADMIN_TOKEN_HINT} on a plan with SCIM (Business+ or Enterprise Grid),"
+            " or admin.users:write on Enterprise Grid; until then, a to-do list",
+        ),
+        power(
+            "Last logins",
+            powers.access_logs,
+            "team.accessLogs answered",
+            f"a paid plan and {_ADMIN_TOKEN_HINT} with admin;"
+            " until then, inactivity rests on activity Kyoso sees",
+        ),
+        power(
+            "Change emails",
+            powers.scim,
+            "SCIM PATCH Users (SCIM answered)",
+            f"{_ADMIN_TOKEN_HINT} on a plan with SCIM; until then, members change it themselves",
+        ),
+        power(
+            "User groups",
+            {"usergroups:read", "usergroups:write"} <= powers.bot_scopes,
+            "usergroups:read and usergroups:write granted to the bot",
+            "add usergroups:read and usergroups:write to the app's bot scopes and reinstall",
+        ),
+    ]
 
 
 def _width(text: str) -> int:

@@ -227,9 +227,60 @@ AMBASSADOR_INTRO_BLOCK = "ambassador_intro:"  # + the greeting's id: the newcome
 AMBASSADORS_EXPORT_UNCOVERED = "ambassadors_export_uncovered"  # CSV of municipalities, to the DM
 
 # Secretariat toolkit: announcements (the modal, preview, test send, confirm, progress controls)
+# An announcement DM's first block is ANNOUNCE_DM_BLOCK + ":" + the recipient key (found after a crash).
+ANNOUNCE_DM_BLOCK = "announce_dm"
+ANNOUNCE_MODAL = "announce_modal"
+ANNOUNCE_INPUT = "announce_input"  # every input of the modal
+ANNOUNCE_TITLE_BLOCK = "announce_title"
+ANNOUNCE_TEXT_JA_BLOCK = "announce_text_ja"
+ANNOUNCE_TEXT_EN_BLOCK = "announce_text_en"
+ANNOUNCE_CATEGORY_BLOCK = "announce_category"
+ANNOUNCE_AUDIENCE_BLOCK = "announce_audience"
+ANNOUNCE_PREFECTURES_BLOCK = "announce_prefectures"
+ANNOUNCE_VALUES_BLOCK = "announce_values"  # organisation kind / roles (checkboxes)
+ANNOUNCE_CHANNEL_BLOCK = "announce_channel"
+ANNOUNCE_USERS_BLOCK = "announce_users"
+ANNOUNCE_TEST_SEND = "announce_test_send"  # value: the announcement's public id
+ANNOUNCE_SEND = "announce_send"  # value: the announcement's public id (confirms once)
+ANNOUNCE_PROGRESS_BLOCK = "announce_progress:"  # + public id (the review channel)
+ANNOUNCE_CONTROL = {  # value: the announcement's public id
+    "pause": "announce_pause",
+    "resume": "announce_resume",
+    "cancel": "announce_cancel",
+}
 
 # Secretariat toolkit: member look-up (/kyoso member, the member card, its actions)
+# value: "<offset>|<query>"
+SECRETARIAT_MEMBER_PAGE_PREVIOUS = "secretariat_member_page_previous"
+SECRETARIAT_MEMBER_PAGE_NEXT = "secretariat_member_page_next"
+SECRETARIAT_MEMBER_CARD = "secretariat_member_card"  # value: the member's Slack user id
+# value: "grant|<user>" or "revoke|<user>"; one button per role on the card
+SECRETARIAT_MEMBER_ROLE = {
+    "secretariat": "secretariat_member_role_secretariat",
+    "facilitator": "secretariat_member_role_facilitator",
+    "ambassador": "secretariat_member_role_ambassador",
+}
+SECRETARIAT_MEMBER_EXEMPT = "secretariat_member_exempt"  # value: "exempt|<user>" / "unexempt|…"
+SECRETARIAT_MEMBER_RESTORE = "secretariat_member_restore"  # value: "<cycle id>|<user>"
 
 # Secretariat toolkit: roles and rules (grant/revoke from App Home or the card; publish rules)
+SECRETARIAT_RULES_EDIT_MODAL = "secretariat_rules_edit_modal"  # `/kyoso rules publish`
+SECRETARIAT_RULES_PREVIEW_MODAL = "secretariat_rules_preview_modal"  # submit = 公開する
+SECRETARIAT_RULES_BACK = "secretariat_rules_back"  # 「戻る」 from the preview to the form
+SECRETARIAT_RULES_INPUT = "secretariat_rules_input"  # every input of the form
+SECRETARIAT_RULES_VERSION_BLOCK = "secretariat_rules_version"
+SECRETARIAT_RULES_JA_BLOCK = "secretariat_rules_ja"
+SECRETARIAT_RULES_EN_BLOCK = "secretariat_rules_en"
+SECRETARIAT_RULES_SUMMARY_BLOCK = "secretariat_rules_summary"
+# The preview shows each text in one section with this block id: what is shown is published.
+SECRETARIAT_RULES_PREVIEW_JA_BLOCK = "secretariat_rules_preview_ja"
+SECRETARIAT_RULES_PREVIEW_EN_BLOCK = "secretariat_rules_preview_en"
+SECRETARIAT_ROLES_OPEN = "secretariat_roles_open"
+SECRETARIAT_ROLES_MODAL = "secretariat_roles_modal"
+SECRETARIAT_ROLES_USER_BLOCK = "secretariat_roles_user"
+SECRETARIAT_ROLES_ROLE_BLOCK = "secretariat_roles_role"
+SECRETARIAT_ROLES_CHANGE_BLOCK = "secretariat_roles_change"
+SECRETARIAT_ROLES_INPUT = "secretariat_roles_input"
 
 # Members: opting out of optional announcement categories
+ANNOUNCE_OPT_OUT = "announce_opt_out"  # value: the recipient key (the DM's own)

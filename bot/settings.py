@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.away_status import DEFAULT_AWAY_STATUS_EMOJI, DEFAULT_AWAY_STATUS_WORDS
 from bot.proxies import TrustedProxies
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -169,6 +170,11 @@ class Settings(CoreSettings):
     slack_scim_url: str = Field(default=DEFAULT_SCIM_URL, validation_alias=_env("SLACK_SCIM_URL"))
     host: str = Field(default="0.0.0.0", validation_alias=_env("HOST"))
     port: int = Field(default=3000, ge=1, le=65535, validation_alias=_env("PORT"))
+    # Socket Mode only: where /apply, /move/… and /healthz are served (never /slack/events);
+    # unset, Socket Mode listens on no port at all.
+    web_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias=_env("KYOSO_WEB_PORT")
+    )
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
     # The reverse proxies believed about the client's address (X-Forwarded-For): a hop
     # count such as `1`, or proxy addresses/networks. Empty: nobody, the peer is the client.
@@ -215,6 +221,16 @@ class Settings(CoreSettings):
     contacts_per_minute: int = Field(
         default=40, ge=1, le=6000, validation_alias=_env("KYOSO_CONTACTS_PER_MINUTE")
     )
+    # Kind hours (bot/slack/kind_hours.py): Slack statuses that mean the member is away, so
+    # Kyoso's own DMs wait. Comma-separated; words match inside the status text.
+    away_status_words: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_AWAY_STATUS_WORDS),
+        validation_alias=_env("KYOSO_AWAY_STATUS_WORDS"),
+    )
+    away_status_emoji: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_AWAY_STATUS_EMOJI),
+        validation_alias=_env("KYOSO_AWAY_STATUS_EMOJI"),
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -250,7 +266,7 @@ class Settings(CoreSettings):
         TrustedProxies.parse(value)  # raises ValueError with the reason
         return value.strip()
 
-    @field_validator("invite_channel_ids", mode="before")
+    @field_validator("invite_channel_ids", "away_status_words", "away_status_emoji", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -65,10 +65,16 @@ def register(app: App, deps: Deps) -> None:
             deps.activity.seen(event["user"], seen_at(event))
 
     @routes.event("user_change")
-    def on_user_change(event: dict[str, Any]) -> None:
+    def on_user_change(body: dict[str, Any], event: dict[str, Any]) -> None:
         user = event.get("user") or {}
         if not user.get("id") or user.get("is_bot"):
             return
+        # Guests and Slack Connect users: bot/services/members.py guest_kind_of
+        guest_kind = members.guest_kind_of(user, home_team=body.get("team_id"))
+        with deps.session_factory.begin() as session:
+            members.set_guest_kind(
+                session, clock=deps.clock, slack_user_id=user["id"], kind=guest_kind
+            )
         if user.get("deleted"):  # deactivated in Slack: not activity, the end of the account
             with deps.session_factory.begin() as session:
                 mark_deactivated(

@@ -1,4 +1,5 @@
-"""HTTP mode: Slack's endpoint and a health check, served by waitress (production WSGI)."""
+"""HTTP mode: Slack's endpoint, the pages and a health check, served by waitress (production
+WSGI); in Socket Mode the pages and the health check alone, when KYOSO_WEB_PORT is set."""
 
 from __future__ import annotations
 
@@ -37,10 +38,11 @@ _BOLT_INTERNAL_HEADER = "x-slack-bolt-"
 
 
 def build_web_app(bolt: App, deps: Deps) -> Flask:
-    web = Flask("kyoso")
+    """HTTP mode: Slack's endpoint beside the pages."""
     secret = deps.settings.slack_signing_secret
     if secret is None:
         raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
+    web = build_pages_app(deps)
     # Bolt's own verification is off (app.py): this gate is the only one, and it runs first.
     slack_gate = SlackGate(secret.get_secret_value())
 
@@ -71,6 +73,15 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
         response: Response = to_flask_response(bolt.dispatch(bolt_request))
         return response
 
+    return web
+
+
+def build_pages_app(deps: Deps) -> Flask:
+    """The pages people open in a browser (/apply, /move/…) and the health check, without
+    Slack's endpoint: all Kyoso serves over HTTP in Socket Mode (KYOSO_WEB_PORT)."""
+    web = Flask("kyoso")
+    secret = deps.settings.slack_signing_secret
+
     @web.get(HEALTH_PATH)
     def health() -> tuple[Response, int]:
         try:
@@ -82,7 +93,9 @@ def build_web_app(bolt: App, deps: Deps) -> Flask:
         return jsonify(status="ok", database="ok"), 200
 
     registration.register(web, deps)
-    move_page.register(web, deps, csrf=CsrfTokens.for_secret(secret.get_secret_value()))
+    # Without a signing secret (Socket Mode) the key is random: forms outlive no restart.
+    csrf = CsrfTokens.for_secret(secret.get_secret_value() if secret else None)
+    move_page.register(web, deps, csrf=csrf)
     return web
 
 

@@ -76,9 +76,10 @@ class AnnouncementRecipient(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # Indexed by the unique constraint, whose first column it is.
-    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
-    # No foreign key: staged by one INSERT … SELECT from members (see SeasonContact).
+    # No foreign keys: staged by one INSERT … SELECT for an announcement just confirmed, from
+    # members (never deleted, only reduced); a key checked per row would cost a third of the
+    # staging (see SeasonContact). Indexed by the unique constraint it leads.
+    announcement_id: Mapped[int]
     member_id: Mapped[int]
     status: Mapped[AttemptStatus] = mapped_column(str_enum(AttemptStatus))
     due_at: Mapped[datetime]

@@ -28,6 +28,7 @@ from scheduler import (
     lifecycle_jobs,
     moderation_jobs,
     onboarding_jobs,
+    secretariat_announcements_jobs,
     transfers_checks_jobs,
     transfers_leavers_jobs,
     transfers_moves_jobs,
@@ -481,6 +482,15 @@ JOBS: tuple[JobSpec, ...] = (
         run=ambassador_greeting_jobs.greetings,
     ),
     # Secretariat toolkit: announcements
+    JobSpec(
+        id="secretariat-announcements",
+        description=bilingual(
+            "事務局のお知らせを DM で送る（開庁日の業務時間内、おやすみモード外、ペース制限あり）とレビューチャンネルの進捗を更新",
+            "Send the secretariat's announcements by DM (business hours on 開庁日, not in do-not-disturb, paced) and update their progress in the review channel",
+        ),
+        cron={"day_of_week": "mon-fri", "hour": "9-16", "minute": "*/10"},
+        run=secretariat_announcements_jobs.send_announcements,
+    ),
 )
 
 

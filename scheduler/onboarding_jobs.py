@@ -2,8 +2,10 @@
 secretariat's "stuck in onboarding" summary (the welcome DMs Slack missed are
 bot/slack/onboarding/welcome.py's `run`).
 
-Each DM is claimed in its own committed transaction before it is sent, so a rerun or a
-crash never repeats one; runs are capped and paced (bot/slack/onboarding/dms.py) so that a
+Kind hours (bot/slack/kind_hours.py): DMs go out on 開庁日 in contact hours, and a member in
+do-not-disturb or whose status says they are away is left unclaimed, so a later run sends
+the DM (postponed, not dropped). Each DM is claimed in its own committed transaction before
+it is sent, so a rerun or a crash never repeats one; runs are capped and paced (bot/slack/onboarding/dms.py) so that a
 new rules version reaches 15,000 members within a business day while leaving most of
 Slack's rate budget (users.info is Tier 4, about 100/min) to interactive replies.
 """
@@ -44,8 +46,13 @@ def ask_again(
     """Members who accepted an older version are asked to accept the current one, once."""
     with session_factory() as session:
         current, user_ids = rules.members_to_ask_again(session, limit=limit)
-    skipped = 0
+    if user_ids and not messenger.in_hours(clock.now()):
+        return {"version": current.version, "skipped": "outside contact hours"}
+    skipped = postponed = 0
     for user_id in user_ids:
+        if messenger.postponed(user_id, now=clock.now()):
+            postponed += 1
+            continue
         with session_factory.begin() as session:
             claimed = rules.claim_ask_again(
                 session, clock=clock, slack_user_id=user_id, version=current.version
@@ -65,6 +72,7 @@ def ask_again(
         "asked": messenger.sent,
         "failed": messenger.failed,
         "skipped": skipped,
+        **({"postponed": postponed} if postponed else {}),
         "more": len(user_ids) == limit,
     }
 
@@ -82,7 +90,13 @@ def remind_introductions(
         return {"skipped": "KYOSO_INTRO_CHANNEL is not set"}
     with session_factory() as session:
         user_ids = introductions.due_intro_reminders(session, now=clock.now(), limit=limit)
+    if user_ids and not messenger.in_hours(clock.now()):
+        return {"reminded": 0, "skipped": "outside contact hours", "more": True}
+    postponed = 0
     for user_id in user_ids:
+        if messenger.postponed(user_id, now=clock.now()):
+            postponed += 1
+            continue
         with session_factory.begin() as session:
             claimed = introductions.claim_intro_reminder(
                 session, clock=clock, slack_user_id=user_id
@@ -95,7 +109,12 @@ def remind_introductions(
             to_dicts(intro_reminder_blocks(intro_channel, language)),
             intro_reminder_text(intro_channel, language),
         )
-    return {"reminded": messenger.sent, "failed": messenger.failed, "more": len(user_ids) == limit}
+    return {
+        "reminded": messenger.sent,
+        "failed": messenger.failed,
+        **({"postponed": postponed} if postponed else {}),
+        "more": len(user_ids) == limit,
+    }
 
 
 def nudge_profiles(
@@ -110,7 +129,9 @@ def nudge_profiles(
     with session_factory() as session:
         user_ids = profiles.due_profile_checks(session, now=clock.now(), limit=limit)
         directory = directory or current_directory(session)
-    checked = 0
+    if user_ids and not messenger.in_hours(clock.now()):
+        return {"checked": 0, "skipped": "outside contact hours"}
+    checked = postponed = 0
     for user_id in user_ids:
         user = messenger.slack_user(user_id)
         if user is None:
@@ -118,6 +139,9 @@ def nudge_profiles(
         checked += 1
         problems = profiles.profile_problems(user, directory)
         if not problems or user.get("deleted"):
+            continue
+        if messenger.postponed(user_id, now=clock.now(), user=user):
+            postponed += 1
             continue
         with session_factory.begin() as session:
             claimed = profiles.claim_profile_nudge(session, clock=clock, slack_user_id=user_id)
@@ -129,7 +153,12 @@ def nudge_profiles(
             to_dicts(profile_nudge_blocks(problems, language)),
             profile_nudge_text(language),
         )
-    return {"checked": checked, "nudged": messenger.sent, "failed": messenger.failed}
+    return {
+        "checked": checked,
+        "nudged": messenger.sent,
+        "failed": messenger.failed,
+        **({"postponed": postponed} if postponed else {}),
+    }
 
 
 def report_stuck(

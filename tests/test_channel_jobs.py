@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -400,3 +400,28 @@ def test_channel_settings(emulator: SlackEmulator, database_url: str) -> None:
     for bad in ({"KYOSO_ANNOUNCE_CHANNEL": "#お知らせ"}, {"KYOSO_DORMANT_DAYS": "3"}):
         with pytest.raises(ValidationError):
             make_settings(emulator.api_url, database_url, **bad)
+
+
+def test_the_dormancy_round_waits_for_business_hours(
+    emulator: SlackEmulator,
+    session_factory: SessionFactory,
+    clock: FixedClock,
+    client: WebClient,
+    settings: Settings,
+) -> None:
+    """Kind hours: on 勤労感謝の日 (a Monday) or at night nobody is asked; the next round in
+    business hours asks about the same channel."""
+    emulator.add_channel("デジ_all_静か", channel_id="C0OLD", members=["U0X"])
+    emulator.add_user("U0X", name="x")
+    _channel(session_factory, clock, "C0OLD", "デジ_all_静か")
+    for holiday_or_night in (
+        datetime(2026, 11, 23, 1, 30, tzinfo=UTC),  # Monday 10:30 JST, a national holiday
+        datetime(2026, 11, 24, 12, 0, tzinfo=UTC),  # Tuesday 21:00 JST
+    ):
+        clock.set(holiday_or_night)
+        assert _round(session_factory, clock, client, settings) == {
+            "skipped": "outside contact hours"
+        }
+    assert emulator.messages("C0REVIEW") == [] and not emulator.calls_to("conversations.history")
+    clock.set(datetime(2026, 11, 25, 1, 30, tzinfo=UTC))  # Wednesday 10:30 JST
+    assert _round(session_factory, clock, client, settings)["asked"] == 1

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.domain.ambassador_figures import AmbassadorFigures
 from bot.domain.ambassadors import AmbassadorSection
+from bot.domain.secretariat_guests import GuestList
 from bot.domain.statistics import Statistics
 from bot.domain.transfers import MemberTransfers, TransferFigures
 
@@ -88,3 +89,4 @@ class HomePage:
     transfers: TransferFigures | None = None  # the secretariat's figures on people moving
     ambassadors: AmbassadorFigures | None = None  # the secretariat's figures on ambassadors
     ambassador: AmbassadorSection | None = None  # their prefectures, while serving
+    guests: GuestList | None = None  # the secretariat's list of guests and Slack Connect users

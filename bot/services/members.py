@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.i18n import Language
 from bot.services import audit
 from bot.text import normalise_email
-from models import Member, MemberRole, MemberStatus, Role
+from models import GuestKind, Member, MemberRole, MemberStatus, Role
 
 
 class UnknownMember(LookupError):
@@ -29,9 +29,12 @@ class SlackUser:
     display_name: str | None
     is_bot: bool
     locale: str | None = None
+    guest_kind: GuestKind | None = None
 
     @classmethod
-    def from_payload(cls, user: dict[str, object]) -> SlackUser:
+    def from_payload(cls, user: dict[str, object], *, home_team: str | None = None) -> SlackUser:
+        """`home_team`: the workspace's team id (an event's envelope carries it), to tell a
+        Slack Connect user by a foreign `team_id`."""
         profile = user.get("profile") or {}
         assert isinstance(profile, dict)
         email = profile.get("email")
@@ -42,7 +45,21 @@ class SlackUser:
             display_name=str(profile.get("display_name") or "") or None,
             is_bot=bool(user.get("is_bot")),
             locale=str(user["locale"]) if user.get("locale") else None,
+            guest_kind=guest_kind_of(user, home_team=home_team),
         )
+
+
+def guest_kind_of(user: dict[str, object], *, home_team: str | None = None) -> GuestKind | None:
+    """A guest or a Slack Connect user, from Slack's user flags; None for a member.
+    Slack sets `is_restricted` for single-channel guests too, so the narrower flag wins."""
+    team = user.get("team_id")
+    if user.get("is_stranger") or (home_team and team and team != home_team):
+        return GuestKind.EXTERNAL
+    if user.get("is_ultra_restricted"):
+        return GuestKind.SINGLE_CHANNEL
+    if user.get("is_restricted"):
+        return GuestKind.MULTI_CHANNEL
+    return None
 
 
 def find(session: Session, slack_user_id: str) -> Member | None:
@@ -66,6 +83,7 @@ def record_join(session: Session, *, clock: Clock, user: SlackUser) -> Member:
     member.email_normalized = normalise_email(user.email) if user.email else None
     member.real_name = user.real_name
     member.display_name = user.display_name
+    member.guest_kind = user.guest_kind
     member.updated_at = now
     session.flush()
     audit.record(
@@ -75,8 +93,37 @@ def record_join(session: Session, *, clock: Clock, user: SlackUser) -> Member:
         action="member.joined",
         target_type="member",
         target_id=user.user_id,
+        details={"guest_kind": user.guest_kind.value} if user.guest_kind else None,
     )
     return member
+
+
+def set_guest_kind(
+    session: Session, *, clock: Clock, slack_user_id: str, kind: GuestKind | None
+) -> bool:
+    """Follow Slack when a guest becomes a member or the reverse; True when it changed.
+    A guarded UPDATE: a retried user_change changes nothing twice."""
+    changed = session.execute(
+        update(Member)
+        .where(
+            Member.slack_user_id == slack_user_id,
+            Member.guest_kind.is_distinct_from(kind),
+        )
+        .values(guest_kind=kind, updated_at=clock.now())
+        .returning(Member.id)
+    ).first()
+    if changed is None:
+        return False
+    audit.record(
+        session,
+        clock=clock,
+        actor=audit.SYSTEM_ACTOR,
+        action="member.guest_kind_changed",
+        target_type="member",
+        target_id=slack_user_id,
+        details={"guest_kind": kind.value if kind else None},
+    )
+    return True
 
 
 def has_role(session: Session, slack_user_id: str, role: Role) -> bool:

@@ -31,7 +31,12 @@ _VERSION_SHAPE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 
 
 class RulesError(ValueError):
-    """A publication that cannot go ahead; the message says why, in Japanese and English."""
+    """A publication that cannot go ahead; the message says why, in Japanese and English.
+    `field` names what is wrong (version, ja, en, clock): a modal shows it under that input."""
+
+    def __init__(self, message: str, *, field: str = "version") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def builtin() -> Rules:
@@ -75,19 +80,31 @@ def published(session: Session) -> list[Rules]:
 def _check_text(text: str, language: str) -> str:
     cleaned = text.replace("\r\n", "\n").strip()
     if not cleaned:
-        raise RulesError(f"{language} の本文が空です / the {language} text is empty")
+        raise RulesError(
+            f"{language} の本文が空です / the {language} text is empty", field=language
+        )
     if len(sections(cleaned)) > MAX_SECTIONS:
         raise RulesError(
             f"{language} の本文が長すぎます（{SECTION_LIMIT * MAX_SECTIONS} 字程度まで）"
-            f" / the {language} text is too long (about {SECTION_LIMIT * MAX_SECTIONS} characters)"
+            f" / the {language} text is too long (about {SECTION_LIMIT * MAX_SECTIONS} characters)",
+            field=language,
         )
     return cleaned
 
 
-def publish(
-    session: Session, *, clock: Clock, version: str, text_ja: str, text_en: str, actor: str
-) -> Rules:
-    """Publish a new version; it becomes current at once and members are asked again."""
+@dataclass(frozen=True)
+class Draft:
+    """A new version as it will be published: checked, cleaned, not yet stored."""
+
+    version: str
+    text_ja: str
+    text_en: str
+
+
+def check_draft(
+    session: Session, *, clock: Clock, version: str, text_ja: str, text_en: str
+) -> Draft:
+    """Everything `publish` checks, without publishing: a modal asks before its preview."""
     version = nfkc(version)
     if not _VERSION_SHAPE.match(version):
         raise RulesError(
@@ -97,29 +114,49 @@ def publish(
     exists_already = version == BUILTIN_VERSION or session.get(RulesVersion, version) is not None
     if exists_already:
         raise RulesError(f"第{version}版はすでにあります / version {version} already exists")
-    now = clock.now()
     latest = current(session)
-    if latest.published_at is not None and latest.published_at >= now:
+    if latest.published_at is not None and latest.published_at >= clock.now():
         raise RulesError(
-            "現在の版より後の時刻でなければ公開できません / the clock is behind the current version"
+            "現在の版より後の時刻でなければ公開できません / the clock is behind the current version",
+            field="clock",
         )
+    return Draft(
+        version=version, text_ja=_check_text(text_ja, "ja"), text_en=_check_text(text_en, "en")
+    )
+
+
+def publish(
+    session: Session,
+    *,
+    clock: Clock,
+    version: str,
+    text_ja: str,
+    text_en: str,
+    actor: str,
+    summary: str = "",
+) -> Rules:
+    """Publish a new version; it becomes current at once and members are asked again.
+    `summary` (what changed, from the secretariat's modal) is kept in the audit entry."""
+    draft = check_draft(session, clock=clock, version=version, text_ja=text_ja, text_en=text_en)
+    previous = current(session).version
     row = RulesVersion(
-        version=version,
-        text_ja=_check_text(text_ja, "ja"),
-        text_en=_check_text(text_en, "en"),
-        published_at=now,
+        version=draft.version,
+        text_ja=draft.text_ja,
+        text_en=draft.text_en,
+        published_at=clock.now(),
         published_by=actor,
     )
     session.add(row)
     session.flush()
+    details = {"previous": previous, **({"summary": summary} if summary else {})}
     audit.record(
         session,
         clock=clock,
         actor=actor,
         action="rules.published",
         target_type="rules_version",
-        target_id=version,
-        details={"previous": latest.version},
+        target_id=draft.version,
+        details=details,
     )
     return current(session)
 

@@ -16,7 +16,9 @@ nothing; only errors final for the member mark the DM failed.
 
 Business hours: DMs go out on 開庁日 between 9:00 and 17:00 in KYOSO_TIMEZONE (JST). A run
 stops when the hours end or its time budget is spent; the next run continues where it
-stopped.
+stopped. Kind hours (bot/slack/kind_hours.py): a member in do-not-disturb, or whose Slack
+status says they are away (one users.info per DM, Tier 4, outside the bucket), has the DM
+postponed, never dropped.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 from bot.i18n import Language, as_language
 from bot.services.lifecycle.contacts import dnd_ends
 from bot.services.lifecycle.policy import in_contact_hours
+from bot.slack.kind_hours import KindHours
 from bot.slack.lifecycle.pacing import Progress, TokenBucket
 from bot.slack.sent_dms import bot_dm_carries
 from bot.slack.wiring import SlackAdapter, SlackWiring
@@ -117,6 +120,7 @@ class PacedDMSender(SlackAdapter, ABC, Generic[DM, Run]):
         super().__init__(wiring)
         settings = wiring.settings
         self._zone = settings.zone
+        self._kind = KindHours.from_settings(settings)
         self._default_language = settings.default_locale
         self._bucket = bucket or TokenBucket(
             settings.contacts_per_minute, monotonic=monotonic, sleep=sleep
@@ -165,11 +169,12 @@ class PacedDMSender(SlackAdapter, ABC, Generic[DM, Run]):
 
     # -- Slack calls ------------------------------------------------------------------------
 
-    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+    def _call(self, method: Callable[..., Any], *, take_token: bool = True, **kwargs: Any) -> Any:
         """One paced call; `ratelimited` waits as told and tries again. Transient and token
         failures end the run; a final error is the caller's to read."""
         while True:
-            self._bucket.take()
+            if take_token:
+                self._bucket.take()
             try:
                 return method(**kwargs)
             except SLACK_CALL_ERRORS as exc:
@@ -238,7 +243,7 @@ class PacedDMSender(SlackAdapter, ABC, Generic[DM, Run]):
     def _send(self, dm: DM) -> None:
         while True:
             try:
-                until = self._dnd_until(dm)
+                until = self._away_until(dm) or self._dnd_until(dm)
                 if until is not None:
                     with self._session_factory.begin() as session:
                         self._defer(session, dm, until=until)
@@ -248,6 +253,16 @@ class PacedDMSender(SlackAdapter, ABC, Generic[DM, Run]):
                 return
             except _RateLimited as limited:
                 self._wait(limited.seconds)
+
+    def _away_until(self, dm: DM) -> datetime | None:
+        """When to look again, if the member's Slack status says they are away."""
+        try:
+            answer = self._call(self._client.users_info, take_token=False, user=dm.slack_user_id)
+        except SLACK_CALL_ERRORS as exc:  # final for this member: the post will tell
+            self._log.info("users.info for %s: %s; not away", dm.slack_user_id, error_code(exc))
+            return None
+        user = answer.data.get("user") if isinstance(answer.data, dict) else None
+        return self._kind.away_until(user or {}, now=self._clock.now())
 
     def _dnd_until(self, dm: DM) -> datetime | None:
         """When the member's do-not-disturb ends, if they are in it now."""
@@ -318,7 +333,7 @@ class PacedDMSender(SlackAdapter, ABC, Generic[DM, Run]):
 
     @abstractmethod
     def _defer(self, session: Session, dm: DM, *, until: datetime) -> None:
-        """Postpone the DM while the member is in do-not-disturb."""
+        """Postpone the DM while the member is in do-not-disturb or away."""
 
     @abstractmethod
     def _record(self, session: Session, dm: DM, *, at: datetime, error: str | None = None) -> None:

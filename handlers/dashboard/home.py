@@ -3,6 +3,7 @@ member's; what it shows depends on their stored role."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -28,6 +29,8 @@ def publish_home(deps: Deps, user_id: str) -> None:
             zone=zone,
             calendar=SeasonCalendar.from_settings(deps.settings),
         )
+    if page.guests is not None and page.guests.shown:  # the channels of the few guests shown
+        page = replace(page, guests=deps.gateway.secretariat.guests.with_channels(page.guests))
     # Thread links for an ambassador's waiting questions (one auth.test per process at most).
     asked = page.ambassador is not None and any(p.questions for p in page.ambassador.prefectures)
     workspace_url = deps.gateway.knowledge.links.workspace_url() if asked else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App
@@ -23,8 +24,11 @@ def register(app: App, deps: Deps) -> None:
 
     @routes.event("team_join")
     def on_team_join(body: dict[str, Any], event: dict[str, Any]) -> None:
-        slack_user = members.SlackUser.from_payload(event["user"])
-        user = deps.gateway.onboarding.dms.with_email(slack_user)
+        slack_user = members.SlackUser.from_payload(event["user"], home_team=body.get("team_id"))
+        # users.info's answer has no envelope to tell a Slack Connect user by: keep the kind.
+        user = replace(
+            deps.gateway.onboarding.dms.with_email(slack_user), guest_kind=slack_user.guest_kind
+        )
         outcomes: list[JoinOutcome] = []
 
         def work(session: Session) -> None:

@@ -1,4 +1,5 @@
-"""The usage rules: "I agree" in the welcome DM, a re-ask or `/kyoso rules`, and the command."""
+"""The usage rules: "I agree" in the welcome DM, a re-ask or `/kyoso rules`, and the command
+(`/kyoso rules publish` opens the secretariat's form to publish a new version)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from bot.views.onboarding.rules import (
     rules_blocks,
     rules_title,
 )
-from handlers.access import routes_for
+from bot.views.secretariat import rules as publishing_views
+from handlers.access import may, routes_for
 from handlers.command_router import CommandCall
 from handlers.deps import Deps
 from handlers.replies import ephemeral, reply
@@ -54,6 +56,9 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.ambassadors.greetings.post(greeting_id)
 
     def show_rules(call: CommandCall) -> None:
+        if call.args.split(" ")[0].lower() == "publish":
+            open_publishing(deps, call)
+            return
         with deps.session_factory() as session:
             current, accepted = rules.for_member(session, call.user_id)
         blocks = rules_blocks(current, call.language, accepted=accepted)
@@ -61,6 +66,17 @@ def register(app: App, deps: Deps) -> None:
 
     deps.commands.add(
         "rules", help_key="help.command.rules", run=show_rules, audience=Audience.ANYONE
+    )
+
+
+def open_publishing(deps: Deps, call: CommandCall) -> None:
+    """`/kyoso rules publish`: the secretariat's form (handlers/secretariat/rules.py takes it
+    from there); `/kyoso rules` itself is for anyone, so the role is checked here."""
+    if not may(deps, call.user_id, Audience.SECRETARIAT):
+        ephemeral(call.respond, t("secretariat.rules.refused", call.language))
+        return
+    deps.client.views_open(
+        trigger_id=call.trigger_id, view=publishing_views.form_modal(call.language).to_dict()
     )
 
 

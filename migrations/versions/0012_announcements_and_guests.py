@@ -89,12 +89,6 @@ def upgrade() -> None:
         sa.Column("due_at", models.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", models.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["announcement_id"],
-            ["announcements.id"],
-            name=op.f("fk_announcement_recipients_announcement_id_announcements"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_announcement_recipients")),
         sa.UniqueConstraint(
             "announcement_id", "member_id", name=op.f("uq_announcement_recipients_announcement_id")

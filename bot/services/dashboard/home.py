@@ -15,6 +15,7 @@ from bot.services.ambassadors.figures import ambassador_figures
 from bot.services.ambassadors.overview import ambassador_section
 from bot.services.dashboard.queues import queues
 from bot.services.onboarding.records import member_record
+from bot.services.secretariat.guests import guest_list
 from bot.services.statistics.figures import compute
 from bot.services.transfers.figures import member_transfers, transfer_figures
 from bot.services.transfers.season_calendar import SeasonCalendar
@@ -44,6 +45,7 @@ def home_page(
         statistics=compute(session, now=now, zone=zone),
         transfers=transfer_figures(session, now=now, zone=zone),
         ambassadors=ambassador_figures(session, now=now, zone=zone),
+        guests=guest_list(session),
     )
 
 

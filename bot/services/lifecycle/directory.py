@@ -69,7 +69,12 @@ def _is_bot(user: dict[str, Any]) -> bool:
 
 
 def apply_users_page(
-    session: Session, *, clock: Clock, users: Sequence[dict[str, Any]], result: UsersSync
+    session: Session,
+    *,
+    clock: Clock,
+    users: Sequence[dict[str, Any]],
+    result: UsersSync,
+    home_team: str | None = None,
 ) -> list[AddressChange]:
     """One page of users.list: new members added, changes copied, deactivations ended.
     A known member's changed address goes through `address_seen` (a move, a check); what
@@ -95,7 +100,7 @@ def apply_users_page(
     awaited = awaited_in_slack(session, [m.id for m in known.values()])
     changes: list[AddressChange] = []
     for raw in users:
-        user = SlackUser.from_payload(raw)
+        user = SlackUser.from_payload(raw, home_team=home_team)
         deleted = bool(raw.get("deleted"))
         member = known.get(user.user_id)
         email = normalise_email(user.email) if user.email else None
@@ -115,6 +120,7 @@ def apply_users_page(
                     display_name=user.display_name,
                     status=MemberStatus.ACTIVE,
                     is_bot=_is_bot(raw),
+                    guest_kind=user.guest_kind,
                     created_at=now,
                     updated_at=now,
                 )
@@ -169,6 +175,7 @@ def _refresh(member: Member, user: SlackUser, email: str | None, *, is_bot: bool
         "real_name": user.real_name,
         "display_name": user.display_name,
         "is_bot": is_bot,
+        "guest_kind": user.guest_kind,
     }
     if email is not None:  # users:read.email may be missing: never erase an address
         wanted |= {"email": user.email, "email_normalized": email}

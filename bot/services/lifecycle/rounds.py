@@ -83,12 +83,13 @@ def at(value: datetime) -> ColumnElement[datetime]:
 
 
 def exempt_member() -> ColumnElement[bool]:
-    """Members never contacted: bots, Slackbot, the exempt list, secretariat, facilitators,
+    """Members never contacted: bots, Slackbot, guests, the exempt list, secretariat, facilitators,
     leavers with a scheduled last day, ambassadors with an appointment not ended."""
     return or_(
         Member.is_bot.is_(True),
         Member.slack_user_id == SLACKBOT,
         Member.inactivity_exempt.is_(True),
+        Member.guest_kind.is_not(None),  # guests and Slack Connect users are no members
         exists().where(MemberRole.member_id == Member.id, MemberRole.role.in_(EXEMPT_ROLES)),
         exists().where(ChannelFacilitator.member_id == Member.id),
         # A leaver with a last day ahead is not asked whether they are still here. IN, not a

@@ -30,7 +30,8 @@ class JoinOutcome:
 def handle_join(session: Session, *, clock: Clock, user: members.SlackUser) -> JoinOutcome:
     """Record the join, complete the member's application, and claim the welcome DM."""
     member = members.record_join(session, clock=clock, user=user)
-    if user.is_bot:
+    # Guests and Slack Connect users are no newcomers: no welcome, no "unknown joiner" notice.
+    if user.is_bot or user.guest_kind is not None:
         return JoinOutcome(user.user_id, welcome=False, matched_application=None, unmatched=None)
     matched: str | None = None
     latest_status: ApplicationStatus | None = None

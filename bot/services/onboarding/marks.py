@@ -26,5 +26,9 @@ def claim_mark(
 
 
 def reachable() -> tuple[Any, ...]:
-    """People, not flagged for deletion, deactivated or deleted."""
-    return (Member.is_bot.is_(False), Member.status.in_(REACHABLE_STATUSES))
+    """People, not guests, not flagged for deletion, deactivated or deleted."""
+    return (
+        Member.is_bot.is_(False),
+        Member.guest_kind.is_(None),  # guests are never sent onboarding messages
+        Member.status.in_(REACHABLE_STATUSES),
+    )

@@ -10,8 +10,17 @@ from models import Member, MemberStatus
 
 
 def is_member() -> ColumnElement[bool]:
-    """A member, as counted: a person whose status is active."""
-    return and_(Member.status == MemberStatus.ACTIVE, Member.is_bot.is_(False))
+    """A member, as counted: a person whose status is active, not a guest."""
+    return and_(
+        Member.status == MemberStatus.ACTIVE,
+        Member.is_bot.is_(False),
+        Member.guest_kind.is_(None),
+    )
+
+
+def is_guest() -> ColumnElement[bool]:
+    """A guest or Slack Connect user in the workspace, counted apart from members."""
+    return and_(Member.status == MemberStatus.ACTIVE, Member.guest_kind.is_not(None))
 
 
 def joined() -> Any:

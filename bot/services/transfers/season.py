@@ -74,6 +74,7 @@ def askable_member() -> ColumnElement[bool]:
     return (
         (Member.status == MemberStatus.ACTIVE)
         & Member.is_bot.is_(False)
+        & Member.guest_kind.is_(None)  # guests and Slack Connect users are no members
         & (Member.slack_user_id != SLACKBOT)
     )
 

@@ -18,6 +18,7 @@ from bot.domain.channels import DormantItem
 from bot.services.activity import slack_ts_to_datetime
 from bot.services.channels import dormancy
 from bot.services.channels.facilitation import GONE_MEMBER_STATUSES, facilitators_of
+from bot.services.lifecycle.policy import in_contact_hours
 from bot.slack.channels.base import (
     TIER3_PACE_SECONDS,
     TIER4_PACE_SECONDS,
@@ -66,8 +67,12 @@ class DormancyRound(ChannelAdapter):
         limit: int = 200,
     ) -> dict[str, Any]:
         """The weekly round: ask about quiet or finished channels, remind once, then list the
-        unanswered and agreed ones for the secretariat to archive."""
+        unanswered and agreed ones for the secretariat to archive. Only on a business day in
+        business hours (kind hours): a round that falls on a holiday waits for the next one,
+        which finds the same channels."""
         now, today = self._clock.now(), self._config.today(self._clock)
+        if not in_contact_hours(now, self._config.zone):
+            return {"skipped": "outside contact hours"}
         run = _Run(users_pacer=Pacer(users_pace_seconds))
         threshold = now - timedelta(days=self._config.dormant_days)
         with self._session_factory() as session:

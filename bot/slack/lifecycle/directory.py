@@ -39,10 +39,12 @@ class SlackDirectory(SlackAdapter):
         """Bring members up to date with users.list; one transaction per page."""
         bucket = bucket or TokenBucket(bulk_per_minute("users.list"))
         result = UsersSync()
+        # The workspace's own team: a user of another one is a Slack Connect user.
+        home_team = str(self._client.auth_test()["team_id"])
         for page in pages(bucket, self._client.users_list, "members", limit=USERS_PAGE):
             with self._session_factory.begin() as session:
                 changes = directory.apply_users_page(
-                    session, clock=self._clock, users=page, result=result
+                    session, clock=self._clock, users=page, result=result, home_team=home_team
                 )
             self._changes.follow_up(changes)  # cards and DMs, after the page is committed
             result.pages += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.slack.kind_hours import KindHours
 from bot.slack.onboarding.dms import OnboardingDMs
 from bot.slack.onboarding.notices import SecretariatNotices
 from bot.slack.onboarding.replies import OnboardingReplies
@@ -36,6 +37,7 @@ class OnboardingSlack:
                 session_factory=wiring.session_factory,
                 locales=wiring.locales,
                 intro_channel=wiring.settings.intro_channel,
+                kind_hours=KindHours.from_settings(wiring.settings),
             ),
             replies=OnboardingReplies(client=wiring.client, channel_language=workspace_language),
             notices=SecretariatNotices(

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,6 +17,7 @@ from bot.db import SessionFactory
 from bot.i18n import Language, as_language
 from bot.locale import LocaleResolver
 from bot.services import members
+from bot.slack.kind_hours import KindHours
 from bot.slack_errors import error_code
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ class OnboardingDMs:
     session_factory: SessionFactory
     locales: LocaleResolver
     intro_channel: str | None
+    kind_hours: KindHours
 
     def slack_user(
         self, slack_user_id: str, *, refused: tuple[type[Exception], ...] = _REFUSED
@@ -86,6 +89,17 @@ class Messenger:
 
     def slack_user(self, slack_user_id: str) -> dict[str, Any] | None:
         return self.dms.slack_user(slack_user_id)
+
+    def in_hours(self, now: datetime) -> bool:
+        return self.dms.kind_hours.in_hours(now)
+
+    def postponed(
+        self, slack_user_id: str, *, now: datetime, user: dict[str, Any] | None = None
+    ) -> bool:
+        """Kind hours: the member is in do-not-disturb or away; the DM stays due (unclaimed)
+        and a later run sends it."""
+        kind = self.dms.kind_hours
+        return kind.postponed_until(self.dms.client, slack_user_id, now=now, user=user) is not None
 
     def send(self, slack_user_id: str, blocks: list[dict[str, Any]], text: str) -> bool:
         if self.sent or self.failed:

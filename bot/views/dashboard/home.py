@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.domain.ambassador_figures import AmbassadorFigures
 from bot.domain.dashboard import HomePage, MemberHome, QueueSummary
+from bot.domain.secretariat_guests import GuestList
 from bot.domain.statistics import Statistics
 from bot.domain.transfers import TransferFigures
 from bot.i18n import Language, t
@@ -38,6 +39,8 @@ from bot.views.dashboard.common import (
 )
 from bot.views.dashboard.statistics import statistics_blocks
 from bot.views.knowledge.search import home_search_button
+from bot.views.secretariat.guests import guest_blocks
+from bot.views.secretariat.members import roles_home_button
 from bot.views.transfers.figures import member_transfer_blocks, transfer_figures_blocks
 
 
@@ -58,6 +61,7 @@ def home_view(
             now,
             transfers=page.transfers,
             ambassadors=page.ambassadors,
+            guests=page.guests,
             before_own_page=ambassador,
         )
 
@@ -186,6 +190,7 @@ def export_blocks(language: Language) -> list[Block]:
                 )
                 for kind, action_id in ids.DASHBOARD_EXPORTS.items()
             ]
+            + [roles_home_button(language)]  # the secretariat's roles modal (issue 16)
         ),
     ]
 
@@ -199,6 +204,7 @@ def secretariat_home_view(
     *,
     transfers: TransferFigures | None = None,
     ambassadors: AmbassadorFigures | None = None,
+    guests: GuestList | None = None,
     before_own_page: Sequence[Block] = (),
 ) -> View:
     blocks: list[Block] = [
@@ -212,6 +218,7 @@ def secretariat_home_view(
             if ambassadors
             else []
         ),
+        *([*guest_blocks(guests, language), DividerBlock()] if guests and guests.total else []),
         *export_blocks(language),
         DividerBlock(),
         *before_own_page,

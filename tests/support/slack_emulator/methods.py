@@ -501,6 +501,26 @@ def conversations_members(call: Call) -> dict[str, Any]:
     return {"members": list(page), "response_metadata": {"next_cursor": next_cursor}}
 
 
+def users_conversations(call: Call) -> dict[str, Any]:
+    """The channels a user is in (public ones, and private ones the caller is in too)."""
+    user = p_str(call, "user") or call.user_id
+    types = set(p_list(call, "types") or ["public_channel"])
+    chosen = [
+        ch
+        for ch in call.ws.channels.values()
+        if not ch["is_im"]
+        and not ch["is_mpim"]
+        and ("private_channel" if ch["is_private"] else "public_channel") in types
+        and user in ch["members"]
+        and (not ch["is_private"] or call.user_id in ch["members"])
+    ]
+    page, next_cursor = paginate(call, chosen, "channel", default_limit=100, max_limit=1000)
+    return {
+        "channels": [call.ws.render_channel(ch, call.user_id) for ch in page],
+        "response_metadata": {"next_cursor": next_cursor},
+    }
+
+
 def _ts_param(call: Call, name: str, error: str) -> float | None:
     raw = p_str(call, name)
     if not raw:
@@ -1186,6 +1206,7 @@ METHODS: dict[str, MethodSpec] = {
     "conversations.leave": MethodSpec(conversations_leave, CONV_MANAGE),
     "conversations.rename": MethodSpec(conversations_rename, CONV_MANAGE),
     "users.info": MethodSpec(users_info, ("users:read",)),
+    "users.conversations": MethodSpec(users_conversations, CONV_READ),
     "users.list": MethodSpec(users_list, ("users:read",)),
     "users.lookupByEmail": MethodSpec(users_lookup_by_email, ("users:read.email",)),
     "users.profile.get": MethodSpec(users_profile_get, ("users.profile:read",)),
