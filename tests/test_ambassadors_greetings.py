@@ -382,7 +382,8 @@ def test_two_ambassadors_clicking_at_once_make_one_claim_and_one_introduction(
             m for m in emulator.dm_messages(NEWCOMER) if ids.AMBASSADOR_INTRO_BLOCK in _rendered(m)
         ]
     )
-    [greeting] = _greetings(session_factory)
+    # The introduction is recorded after Slack took the DM: wait for the record too.
+    [greeting] = wait_for(lambda: [g for g in _greetings(session_factory) if g.introduced_at])
     winner = greeting.claimed_by
     loser = TOHOKU_AMB if winner == IWATE_AMB else IWATE_AMB
     assert greeting.status is GreetingStatus.CLAIMED and winner in (IWATE_AMB, TOHOKU_AMB)
@@ -394,8 +395,9 @@ def test_two_ambassadors_clicking_at_once_make_one_claim_and_one_introduction(
     assert updated["ts"] == card["ts"]
     assert f"<@{winner}> さんが担当しています" in _rendered(updated)
     assert ids.AMBASSADOR_GREETING_CLAIM not in _rendered(updated)
-    told = wait_for(lambda: _answers(emulator))
-    assert f"<@{winner}> さんが担当しています。" in told  # the ephemeral answer to the loser
+    # The loser's ephemeral answer goes out after its ack: wait for it, not for the (truthy) "[]".
+    told = wait_for(lambda: emulator.all_responses() and _answers(emulator))
+    assert f"<@{winner}> さんが担当しています。" in told
 
     # A later click, and the job: nothing new.
     _claim(slack, loser, card)
