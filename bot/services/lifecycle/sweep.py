@@ -21,6 +21,7 @@ from bot.db import insert_for
 from bot.domain.lifecycle import EndReason
 from bot.i18n import Language, t
 from bot.services import audit
+from bot.services.lifecycle import planner_statistics
 from bot.services.lifecycle.policy import (
     DM,
     DM_ATTEMPT,
@@ -35,8 +36,11 @@ from bot.services.lifecycle.rounds import (
     count,
     cycle_member_active_since_start,
     drop_unsent_attempts,
-    exempt_member,
+    exempt_by_flag,
+    exempt_by_relation,
+    exempt_members,
     last_sign_of_life,
+    one_set,
     outbox_key_of_attempt,
     plan,
 )
@@ -83,8 +87,10 @@ class SweepResult:
 
 
 def daily_sweep(session: Session, *, clock: Clock, policy: Policy) -> SweepResult:
-    """The daily run; each step is one statement over all members."""
+    """The daily run; each step is one statement over all members (on PostgreSQL, after
+    collecting the statistics their plans need if there are none)."""
     now = clock.now()
+    planner_statistics.collect_missing(session)
     ended = end_on_activity(session, now=now)
     exempted = end_for_exempt(session, now=now)
     started = start_cycles(session, now=now, policy=policy)
@@ -131,20 +137,19 @@ def start_cycles(session: Session, *, now: datetime, policy: Policy) -> int:
     of life since the cutoff and no round that is open or ended since then."""
     cutoff = now - timedelta(days=policy.inactive_days)
     last = last_sign_of_life()
-    # NOT IN (SELECT …), not a correlated NOT EXISTS: both engines read the busy members
-    # once, before the insert, into a hash (PostgreSQL's "hashed SubPlan", SQLite's
-    # ephemeral index). A join the planner may turn into a loop per member does not hold
-    # up: with statistics missing or taken while the table was empty, PostgreSQL scanned
-    # inactivity_cycles once per member while this very statement filled it (measured:
-    # 7 s for 20,000 members instead of 0.1 s). member_id is NOT NULL, so NOT IN is exact.
-    recent_or_open = Member.id.in_(
-        select(InactivityCycle.member_id).where(
-            or_(
-                InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
-                InactivityCycle.ended_at >= cutoff,
-            )
+    # Members to skip, exempt or busy, as one NOT IN (SELECT … UNION ALL …), not correlated
+    # NOT EXISTS: both engines read the set once, before the insert, into a hash. A join the
+    # planner may turn into a loop per member does not hold up: with statistics missing or
+    # taken while the table was empty, PostgreSQL scanned inactivity_cycles once per member
+    # while this very statement filled it (measured: 7 s for 20,000 members instead of
+    # 0.1 s). Every member_id is NOT NULL, so NOT IN is exact.
+    busy = select(InactivityCycle.member_id).where(
+        or_(
+            InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
+            InactivityCycle.ended_at >= cutoff,
         )
     )
+    skipped = Member.id.in_(one_set([*exempt_by_relation(), busy]))
     candidates = select(
         Member.id,
         literal(CycleStatus.CONTACTING, InactivityCycle.status.type),
@@ -153,16 +158,26 @@ def start_cycles(session: Session, *, now: datetime, policy: Policy) -> int:
     ).where(
         Member.status == MemberStatus.ACTIVE,
         last < at(cutoff),
-        ~exempt_member(),
-        ~recent_or_open,
+        ~exempt_by_flag(),
+        ~skipped,
     )
     statement = (
         insert_for(session)(InactivityCycle)
         .from_select(["member_id", "status", "last_seen_at_start", "started_at"], candidates)
         # The partial unique index keeps one open round per member even if two sweeps race.
-        .on_conflict_do_nothing()
+        # Named as the only arbiter: PostgreSQL then checks it alone before each row, not
+        # the primary key too (which the sequence keeps free of conflicts).
+        .on_conflict_do_nothing(index_elements=["member_id"], index_where=open_round_index())
     )
     return count(session, statement)
+
+
+def open_round_index() -> Any:
+    """The one-open-round index's predicate, verbatim: PostgreSQL matches an ON CONFLICT
+    target to a partial index by its constants, which a bound parameter is not."""
+    indexes = InactivityCycle.metadata.tables[InactivityCycle.__tablename__].indexes
+    index = next(i for i in indexes if i.name == "uq_inactivity_cycles_open_member")
+    return index.dialect_options["postgresql"]["where"]
 
 
 def plan_thanks(session: Session, *, now: datetime) -> int:
@@ -200,12 +215,16 @@ def end_on_activity(session: Session, *, now: datetime) -> int:
 
 
 def end_for_exempt(session: Session, *, now: datetime) -> int:
-    """Open rounds of members who became exempt (a role, a facilitator, the exempt list)."""
-    member_exempt = exists().where(Member.id == InactivityCycle.member_id, exempt_member())
+    """Open rounds of members who became exempt (a role, a facilitator, the exempt list, a
+    last day scheduled, an appointment, a guest account)."""
+    # IN over the few exempt ids, not a check of each open round's member.
     return count(
         session,
         update(InactivityCycle)
-        .where(InactivityCycle.status.in_(OPEN_CYCLE_STATUSES), member_exempt)
+        .where(
+            InactivityCycle.status.in_(OPEN_CYCLE_STATUSES),
+            InactivityCycle.member_id.in_(exempt_members()),
+        )
         .values(status=CycleStatus.RESTORED, ended_at=now, end_reason=EndReason.EXEMPT.value),
     )
 
@@ -215,11 +234,6 @@ def reconcile_emails(session: Session, *, now: datetime) -> tuple[int, int]:
 
     Only attempts already due can be in the outbox: the many planned for later are skipped
     without a look-up."""
-    key = outbox_key_of_attempt()
-
-    def outbox(status: EmailStatus, column: Any = OutboundEmail.id) -> Any:
-        return select(column).where(OutboundEmail.key == key, OutboundEmail.status == status)
-
     pending = and_(
         ContactAttempt.channel == EMAIL,
         ContactAttempt.status == AttemptStatus.PLANNED,
@@ -228,11 +242,14 @@ def reconcile_emails(session: Session, *, now: datetime) -> tuple[int, int]:
 
     def settle(result: EmailStatus, to: AttemptStatus, column: str, source: Any) -> int:
         """Attempts whose email ended as `result`: `to`, with `column` copied from the outbox."""
+        # UPDATE … FROM: one look-up of the outbox per attempt (the key is unique), where a
+        # filter and a value each as a subquery took two.
         return count(
             session,
             update(ContactAttempt)
-            .where(pending, outbox(result).exists())
-            .values({"status": to, column: outbox(result, source).scalar_subquery()}),
+            .where(pending, OutboundEmail.key == outbox_key_of_attempt())
+            .where(OutboundEmail.status == result)
+            .values({"status": to, column: source}),
         )
 
     sent = settle(EmailStatus.SENT, AttemptStatus.SENT, "sent_at", OutboundEmail.sent_at)
