@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing.util
 import os
 import signal
 import socket
 import sys
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -23,7 +25,7 @@ import handlers
 from bot import cli
 from bot.cli.wiring import Wiring
 from bot.clock import Clock, SystemClock
-from bot.db import SessionFactory, make_engine, make_session_factory
+from bot.db import SessionFactory, engine_of, make_engine, make_session_factory
 from bot.gateway import admin_client_for, bot_client_for, build_gateway
 from bot.inbox.runtime import EventInbox
 from bot.locale import LocaleResolver
@@ -34,10 +36,16 @@ from bot.settings import Settings
 from handlers import intake
 from handlers.command_router import CommandRouter
 from handlers.deps import Deps
-from handlers.web import EVENTS_PATH, HEALTH_PATH, HttpServer, build_pages_app, build_web_app
+from handlers.granian_server import InFlight, serve_with_granian
+from handlers.web import EVENTS_PATH, HEALTH_PATH, build_pages_app, build_web_app
 from scheduler.jobs import JOBS, JobContext, JobResult, find_job
 from scheduler.lease import Lease
 from scheduler.runner import LeaderElectedScheduler
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from handlers.http_server import HttpServer
 
 
 @dataclass(frozen=True)
@@ -191,21 +199,34 @@ class _Server:
     kyoso: Kyoso
 
     def serve(self) -> None:
-        deps = self.kyoso.deps
-        elections = _start_scheduler(deps.settings, _job_context(deps))
-        self.kyoso.start_background_work()
-        # Everything built at start-up lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise stall requests in bursts under load.
-        gc.freeze()
+        settings = self.kyoso.deps.settings
+        if not settings.socket_mode and settings.http_server == "granian":
+            _serve_with_granian(self.kyoso)  # the worker process runs what is below
+            return
+        stop_work = _start_work(self.kyoso)
         try:
-            if deps.settings.socket_mode:
-                _serve_socket_mode(self.kyoso.bolt, deps)
+            if settings.socket_mode:
+                _serve_socket_mode(self.kyoso.bolt, self.kyoso.deps)
             else:
-                _serve_http(self.kyoso.bolt, deps)
+                _serve_http(self.kyoso.bolt, self.kyoso.deps)
         finally:
-            if elections is not None:
-                elections.stop()
-            self.kyoso.close()
+            stop_work()
+
+
+def _start_work(kyoso: Kyoso) -> Callable[[], None]:
+    """The scheduler and the background workers; returns what stops them."""
+    elections = _start_scheduler(kyoso.deps.settings, _job_context(kyoso.deps))
+    kyoso.start_background_work()
+    # Everything built at start-up lives as long as the process: keep it out of the
+    # collector's full passes, which otherwise stall requests in bursts under load.
+    gc.freeze()
+
+    def stop() -> None:
+        if elections is not None:
+            elections.stop()
+        kyoso.close()
+
+    return stop
 
 
 def _start_server(settings: Settings, *, session_factory: SessionFactory, clock: Clock) -> _Server:
@@ -217,13 +238,65 @@ def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedSc
         log.info("scheduler disabled by KYOSO_SCHEDULER_ENABLED")
         return None
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    lease = Lease(session_factory=context.session_factory, clock=context.clock, holder=holder)
-    elections = LeaderElectedScheduler(context=context, lease=lease, timezone=settings.zone)
+    # Renewals get their own engine: a pool busy with requests must not make the leader miss one.
+    lease = Lease(
+        session_factory=make_session_factory(make_engine(settings.database_url)),
+        holder=holder,
+        ttl=timedelta(seconds=settings.scheduler_lease_seconds),
+    )
+    elections = LeaderElectedScheduler(
+        context=context,
+        lease=lease,
+        timezone=settings.zone,
+        interval=timedelta(seconds=settings.scheduler_tick_seconds),
+    )
     elections.start()
     return elections
 
 
+# Built by `kyoso run` before granian forks its worker, which inherits it (handlers/granian_server.py).
+_PREPARED: Kyoso | None = None
+
+
+def _serve_with_granian(kyoso: Kyoso) -> None:
+    global _PREPARED
+    settings = kyoso.deps.settings
+    _PREPARED = kyoso
+    # The worker opens its own connections: none may be shared across the fork.
+    engine_of(kyoso.deps.session_factory).dispose()
+    log.info("HTTP mode: listening on %s:%s%s (granian)", settings.host, settings.port, EVENTS_PATH)
+    serve_with_granian(
+        f"{__name__}:{_granian_worker_app.__name__}",
+        host=settings.host,
+        port=settings.port,
+        threads=settings.http_threads,
+        log_level=settings.log_level,
+    )
+
+
+def _granian_worker_app() -> WSGIApplication:
+    """In granian's worker: start the work, serve, and on shutdown flush once requests ended."""
+    kyoso = _PREPARED
+    if kyoso is None:
+        raise RuntimeError("granian's worker did not inherit the app: it must be forked")
+    engine_of(kyoso.deps.session_factory).dispose(close=False)  # the parent's, if any
+    stop_work = _start_work(kyoso)
+    web = InFlight(build_web_app(kyoso.bolt, kyoso.deps))
+
+    def stop() -> None:
+        log.info("stopping: finishing requests in flight")
+        web.wait_idle()
+        stop_work()
+
+    # granian's worker ends by returning from its process function: multiprocessing runs
+    # its finalizers then (atexit handlers do not run in a forked child).
+    multiprocessing.util.Finalize(web, stop, exitpriority=10)
+    return web
+
+
 def _serve_http(bolt: App, deps: Deps) -> None:
+    from handlers.http_server import HttpServer
+
     settings = deps.settings
     server = HttpServer(
         build_web_app(bolt, deps),
@@ -238,7 +311,7 @@ def _serve_http(bolt: App, deps: Deps) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("HTTP mode: listening on %s:%s%s", settings.host, server.port, EVENTS_PATH)
+    log.info("HTTP mode: listening on %s:%s%s (waitress)", settings.host, server.port, EVENTS_PATH)
     server.serve()
 
 
@@ -270,6 +343,8 @@ def _serve_socket_mode(bolt: App, deps: Deps) -> None:
 def _serve_pages(deps: Deps) -> tuple[HttpServer, threading.Thread]:
     """Socket Mode with KYOSO_WEB_PORT: the application and move pages and the health check
     over HTTP, beside the outbound connection (Slack's events never come this way)."""
+    from handlers.http_server import HttpServer
+
     settings = deps.settings
     assert settings.web_port is not None
     server = HttpServer(

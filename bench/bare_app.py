@@ -1,32 +1,35 @@
-"""Baseline for bench/ingest.py: a bare Bolt app with a no-op `message` listener on Kyoso's
-HTTP stack (Flask + SlackRequestHandler at the same path, under handlers.web.HttpServer, i.e.
-waitress with kyoso's thread count), so the difference from `kyoso run` is what Kyoso adds.
+"""Baseline for bench/ingest.py on Kyoso's own stack: a bare Bolt `App` with a no-op `message`
+listener and a `/kyoso` command that answers at once, behind Bolt's plain WSGI adapter, on
+granian with the same worker and thread count as `kyoso run`. It imports nothing of Kyoso, so
+it is also the memory and start-up baseline.
 
 Environment: SLACK_SIGNING_SECRET, SLACK_API_URL (the bench's Slack emulator), HOST, PORT,
-KYOSO_HTTP_THREADS (default 16, as in kyoso).
+KYOSO_HTTP_THREADS (default 16, as in kyoso); BARE_SERVER=waitress serves the same app on waitress
+(the bench's `bare-waitress`).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
-import signal
-from types import FrameType
+import sys
+from collections.abc import Iterable
+from typing import Any
 
-from flask import Flask, Response, jsonify, request
-from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
+from granian import Granian
+from granian.constants import Interfaces
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.cli.common import configure_logging
-from handlers.web import EVENTS_PATH, HEALTH_PATH, HttpServer
-
-log = logging.getLogger("bare_app")
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 
 
 def build_bolt_app() -> App:
-    # The token rides on a client pointed at the emulator: with token verification off, Bolt
-    # still calls auth.test once, on the first request, and must not reach slack.com.
+    # The client points at the emulator: with token verification off, Bolt still calls
+    # auth.test once, on the first request, and must not reach slack.com.
     client = WebClient(token="xoxb-test", base_url=os.environ["SLACK_API_URL"])
     app = App(
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
@@ -38,44 +41,52 @@ def build_bolt_app() -> App:
     def noop() -> None:
         pass
 
+    @app.command("/kyoso")
+    def help_command(ack: Ack) -> None:
+        ack(text="Kyoso の使い方 / How to use Kyoso")
+
     return app
 
 
-def build_web_app(bolt: App) -> Flask:
-    # Kyoso's build_web_app wants its Deps; the baseline has none, so the same two routes here.
-    web = Flask("bare")
-    slack_handler = SlackRequestHandler(bolt)
+def wsgi_app() -> Any:
+    """The granian factory: /healthz beside Bolt's WSGI adapter."""
+    slack = SlackRequestHandler(build_bolt_app(), path=EVENTS_PATH)
 
-    @web.post(EVENTS_PATH)
-    def slack_events() -> Response:
-        response: Response = slack_handler.handle(request)
-        return response
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok"}']
+        return slack(environ, start_response)
 
-    @web.get(HEALTH_PATH)
-    def health() -> Response:
-        return jsonify(status="ok")
+    return app
 
-    return web
+
+def serve_with_waitress(host: str, port: int, threads: int) -> None:
+    """BARE_SERVER=waitress: the same app on waitress, to compare the servers themselves."""
+    import waitress
+
+    waitress.serve(wsgi_app(), host=host, port=port, threads=threads, _quiet=True)
 
 
 def main() -> None:
-    # Same log format and level as `kyoso run`, so log volume costs both sides alike.
-    configure_logging("INFO")
-    server = HttpServer(
-        build_web_app(build_bolt_app()),
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ["PORT"]),
-        threads=int(os.environ.get("KYOSO_HTTP_THREADS", "16")),
-    )
-
-    # Stop as `kyoso run` does: requests in flight finish, then serve() returns.
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        server.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("bare app: listening on %s:%s%s", os.environ.get("HOST"), server.port, EVENTS_PATH)
-    server.serve()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ["PORT"])
+    threads = int(os.environ.get("KYOSO_HTTP_THREADS", "16"))
+    if os.environ.get("BARE_SERVER") == "waitress":
+        serve_with_waitress(host, port, threads)
+        return
+    multiprocessing.set_start_method("fork", force=True)  # as kyoso run does
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    Granian(
+        "bare_app:wsgi_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=host,
+        port=port,
+        workers=1,
+        blocking_threads=threads,
+        log_access=False,
+    ).serve()
 
 
 if __name__ == "__main__":

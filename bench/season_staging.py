@@ -20,9 +20,7 @@ Exit status 1 when a staging took over 2 s or staged a different number than exp
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 
 from bench.databases import postgres_database, sqlite_database  # noqa: E402
+from bench.results import save_results  # noqa: E402
 from bot.cli.common import upgrade_database  # noqa: E402
 from bot.clock import FixedClock  # noqa: E402
 from bot.db import SessionFactory, make_engine, make_session_factory  # noqa: E402
@@ -48,7 +47,6 @@ from models import (  # noqa: E402
     SeasonContact,
 )
 
-RESULTS_DIR = REPO / "bench" / "results"
 NOW = datetime(2027, 3, 15, 1, 0, tzinfo=UTC)  # the survey's day, 10:00 JST
 SEASON = 2027
 BUDGET_SECONDS = 2.0
@@ -186,19 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {result['database']}: staging over {BUDGET_SECONDS} s")
             failed = True
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS_DIR / f"season-staging-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-                "load_average": os.getloadavg(),
-                "results": results,
-            },
-            indent=2,
-        )
-    )
+    out = save_results("season-staging", {"results": results})
     print(f"results: {out}")
     return 1 if failed else 0
 

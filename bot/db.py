@@ -70,3 +70,10 @@ def insert_for(session: Session) -> Callable[..., Any]:
 
 def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def engine_of(session_factory: SessionFactory) -> Engine:
+    engine = session_factory.kw["bind"]
+    if not isinstance(engine, Engine):
+        raise TypeError("the session factory is not bound to an engine")
+    return engine

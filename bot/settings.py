@@ -12,6 +12,7 @@ from pydantic import (
     ModelWrapValidatorHandler,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -176,6 +177,11 @@ class Settings(CoreSettings):
         default=None, ge=1, le=65535, validation_alias=_env("KYOSO_WEB_PORT")
     )
     http_threads: int = Field(default=16, ge=1, le=256, validation_alias=_env("KYOSO_HTTP_THREADS"))
+    # HTTP mode's server: granian (a worker process, the fastest measured; bench/README.md) or
+    # waitress (one pure-Python process, for platforms without fork).
+    http_server: Literal["granian", "waitress"] = Field(
+        default="granian", validation_alias=_env("KYOSO_HTTP_SERVER")
+    )
     # The reverse proxies believed about the client's address (X-Forwarded-For): a hop
     # count such as `1`, or proxy addresses/networks. Empty: nobody, the peer is the client.
     trusted_proxies: str = Field(default="", validation_alias=_env("KYOSO_TRUSTED_PROXIES"))
@@ -210,6 +216,14 @@ class Settings(CoreSettings):
         default=90, ge=7, le=3650, validation_alias=_env("KYOSO_DORMANT_DAYS")
     )
     scheduler_enabled: bool = Field(default=True, validation_alias=_env("KYOSO_SCHEDULER_ENABLED"))
+    # The scheduler's lease (scheduler/runner.py): a killed leader is replaced within the lease
+    # plus one tick, a stopped one within a tick; several ticks per lease survive a slow renewal.
+    scheduler_lease_seconds: int = Field(
+        default=10, ge=3, le=600, validation_alias=_env("KYOSO_SCHEDULER_LEASE_SECONDS")
+    )
+    scheduler_tick_seconds: int = Field(
+        default=2, ge=1, le=200, validation_alias=_env("KYOSO_SCHEDULER_TICK_SECONDS")
+    )
     # Threads that process recorded Slack events, and how long an instance holds an event it
     # took: after a crash, another instance (or the restarted one) takes it up after that.
     event_workers: int = Field(default=4, ge=1, le=64, validation_alias=_env("KYOSO_EVENT_WORKERS"))
@@ -231,6 +245,14 @@ class Settings(CoreSettings):
         default_factory=lambda: list(DEFAULT_AWAY_STATUS_EMOJI),
         validation_alias=_env("KYOSO_AWAY_STATUS_EMOJI"),
     )
+
+    @field_validator("scheduler_tick_seconds")
+    @classmethod
+    def _ticks_within_the_lease(cls, value: int, info: ValidationInfo) -> int:
+        lease = info.data.get("scheduler_lease_seconds")
+        if lease is not None and value * 3 > lease:
+            raise ValueError("must be at most a third of KYOSO_SCHEDULER_LEASE_SECONDS")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -34,10 +34,16 @@ _NOT_KEYED = {"event_callback", "block_suggestion", "url_verification", "ssl_che
 def register(app: App, deps: Deps, inbox: EventInbox) -> None:
     apology = Apology(deps)
 
+    # One middleware, not two: Bolt builds every middleware's arguments on every request.
     @app.middleware
-    def record_events(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def intake(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.body.get("type") == "event_callback":
+            return record_event(req, next)
+        return act_once(req, next)
+
+    def record_event(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         body = req.body
-        if body.get("type") != "event_callback" or not body.get("event_id"):
+        if not body.get("event_id"):
             return next()
         event = _dict(body.get("event"))
         review_channel = deps.settings.review_channel
@@ -57,7 +63,6 @@ def register(app: App, deps: Deps, inbox: EventInbox) -> None:
             return BoltResponse(status=503, body="")  # Slack delivers it again
         return BoltResponse(status=200, body="")
 
-    @app.middleware
     def act_once(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         if req.mode != "http" or req.body.get("type") in _NOT_KEYED:
             return next()

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.support.kyoso_server import SIGNING_SECRET, wait_for
 from tests.support.slack_emulator import SlackEmulator
@@ -106,7 +108,9 @@ def test_run_with_an_incomplete_embedding_model_refuses_and_says_why(
 
 
 @contextmanager
-def _running(tmp_path: Path, emulator: SlackEmulator, database_url: str) -> Iterator[str]:
+def _running(
+    tmp_path: Path, emulator: SlackEmulator, database_url: str, **extra_env: str
+) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [*KYOSO, "run"],
@@ -122,6 +126,7 @@ def _running(tmp_path: Path, emulator: SlackEmulator, database_url: str) -> Iter
             DATABASE_URL=database_url,
             PORT=str(port),
             HOST="127.0.0.1",
+            **extra_env,
         ),
     )
     base = f"http://127.0.0.1:{port}"
@@ -167,6 +172,42 @@ def test_run_serves_on_postgresql(
         sender = SlackSender(base + "/slack/events", SIGNING_SECRET, emulator)
         sender.command("/kyoso", "help", user_id="U0JA", channel_id="C0REVIEW")
         assert "Kyoso の使い方" in wait_for(lambda: emulator.all_responses())[0][1]["text"]
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_run_serves_pages_beside_slack_and_finishes_the_work_on_stop(
+    tmp_path: Path, emulator: SlackEmulator, server: str
+) -> None:
+    emulator.add_user("U0JA", name="sato", locale="ja-JP")
+    emulator.add_channel("デジ_all_雑談", channel_id="C0ALL", members=["U0JA"])
+    database = tmp_path / "kyoso.db"
+    ts = "1796000000.000100"
+    with _running(tmp_path, emulator, "sqlite:///kyoso.db", KYOSO_HTTP_SERVER=server) as base:
+        engine = create_engine(f"sqlite:///{database}")
+        with engine.begin() as connection:  # a member, as the users sync would have added
+            connection.execute(
+                text(
+                    "INSERT INTO members (slack_user_id, status, is_bot, created_at, updated_at)"
+                    " VALUES ('U0JA', 'active', 0, '2026-12-01', '2026-12-01')"
+                )
+            )
+        with urllib.request.urlopen(base + "/apply") as page:  # Flask, loaded on demand
+            assert page.status == 200 and "参加申請" in page.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(base + "/wp-login.php")
+        assert missing.value.code == 404
+        sender = SlackSender(base + "/slack/events", SIGNING_SECRET, emulator)
+        message = {"type": "message", "user": "U0JA", "text": "おはようございます", "ts": ts}
+        assert (
+            sender.event({**message, "channel": "C0ALL", "channel_type": "channel"}).status == 200
+        )
+    # Stopped with SIGTERM (exit 0, checked by _running): the activity kept in memory was written.
+    with engine.connect() as connection:
+        seen = connection.execute(
+            text("SELECT last_seen_at FROM members WHERE slack_user_id = 'U0JA'")
+        ).scalar_one()
+    engine.dispose()
+    assert seen is not None and str(seen).startswith("2026-11-30")  # ts 1796000000 in UTC
 
 
 def test_doctor_reports_capabilities_with_a_bot_token_alone(

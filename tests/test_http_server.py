@@ -8,7 +8,7 @@ import time
 
 from flask import Flask
 
-from handlers.web import HttpServer
+from handlers.http_server import HttpServer
 
 
 def _slow_app(started: threading.Event) -> Flask:

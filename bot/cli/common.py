@@ -19,7 +19,6 @@ from bot.cli.wiring import Wiring
 from bot.clock import Clock, FixedClock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.logging_setup import QUIET_LIBRARY_LOGGERS, LogFormat, make_handler
-from bot.migrate import is_up_to_date, upgrade
 from bot.services.applications.master_data import SyncResult, sync_master_data
 from bot.settings import CoreSettings, Settings
 from bot.settings_errors import describe_settings_error
@@ -173,6 +172,8 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> No
 
 def upgrade_database(database_url: str, *, clock: Clock) -> SyncResult:
     """Apply migrations, then bring the organisation master data up to date."""
+    from bot.migrate import upgrade  # Alembic loads only for the commands that migrate
+
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
@@ -194,6 +195,8 @@ def close_databases() -> None:
 
 def open_database(database_url: str) -> SessionFactory:
     """A session factory for a database that must already be migrated."""
+    from bot.migrate import is_up_to_date
+
     engine = make_engine(database_url)
     _opened_engines.append(engine)
     if not is_up_to_date(engine, database_url):

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.common import Subparsers, add_command, load_settings
-from bot.doctor import has_failures, inbox_check, render_table, run_checks
-from bot.manifest import load_manifest
-from bot.slack_client import make_web_client
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -26,6 +23,11 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def _doctor(_args: argparse.Namespace) -> int:
+    # The checks and the manifest (YAML) load only for this command.
+    from bot.doctor import has_failures, inbox_check, render_table, run_checks
+    from bot.manifest import load_manifest
+    from bot.slack_client import make_web_client
+
     settings = load_settings()
     checks = run_checks(
         settings,

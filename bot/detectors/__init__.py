@@ -52,6 +52,7 @@ Policies decided here (each detector module explains its own in more detail):
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from bot.detectors import scanner
@@ -87,7 +88,16 @@ logger = logging.getLogger(__name__)
 
 def scan(text: str) -> list[Finding]:
     """Findings in a message's text, ordered by position."""
-    return _guarded_scan(text, file_name=False)
+    if not isinstance(text, str):
+        return []
+    return list(_scan_recent(text))
+
+
+# A message is scanned at intake (does it need the inbox?) and again by the moderation listener
+# moments later: the second scan of the same text is a lookup. Findings are immutable.
+@functools.lru_cache(maxsize=256)
+def _scan_recent(text: str) -> tuple[Finding, ...]:
+    return tuple(_guarded_scan(text, file_name=False))
 
 
 def scan_file_name(name: str) -> list[Finding]:

@@ -13,6 +13,7 @@ becomes 【秘】, the bracketed label it stands for.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -53,6 +54,29 @@ def _normalise_grapheme(grapheme: str) -> str:
     return unicodedata.normalize("NFKC", grapheme)
 
 
+# (normalised, start, end, linear) per chunk of a segment, offsets within the segment.
+_Chunk = tuple[str, int, int, bool]
+
+
+# Segments NFKC changes are short and come back again and again (full-width ！？（）, the
+# ideographic space, full-width digits): normalised once, then looked up.
+@functools.lru_cache(maxsize=4096)
+def _normalise_segment(segment: str) -> tuple[_Chunk, ...]:
+    """One grapheme at a time; consecutive one-to-one graphemes merged into one chunk."""
+    chunks: list[_Chunk] = []
+    for grapheme in _GRAPHEME.finditer(segment):
+        raw = grapheme.group()
+        norm = _normalise_grapheme(raw)
+        start, end = grapheme.start(), grapheme.end()
+        linear = len(raw) == 1 and len(norm) == 1
+        if linear and chunks and chunks[-1][3] and chunks[-1][2] == start:
+            previous = chunks[-1]
+            chunks[-1] = (previous[0] + norm, previous[1], end, True)
+        else:
+            chunks.append((norm, start, end, linear))
+    return tuple(chunks)
+
+
 @dataclass(frozen=True, slots=True)
 class _Piece:
     norm_start: int
@@ -68,7 +92,8 @@ class Normalised:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        if original.isascii():
+        # Text NFKC leaves alone maps one to one (the special forms are never NFKC-stable).
+        if original.isascii() or unicodedata.is_normalized("NFKC", original):
             self.text = original
             self._pieces: list[_Piece] | None = None
             self._starts: list[int] = []
@@ -81,12 +106,9 @@ class Normalised:
                 chunk = segment.group()
                 norm_at = _add(pieces, parts, chunk, norm_at, segment.start(), segment.end(), True)
                 continue
-            for grapheme in _GRAPHEME.finditer(segment.group()):
-                raw = grapheme.group()
-                norm = _normalise_grapheme(raw)
-                start = segment.start() + grapheme.start()
-                linear = len(raw) == 1 and len(norm) == 1
-                norm_at = _add(pieces, parts, norm, norm_at, start, start + len(raw), linear)
+            base = segment.start()
+            for norm, start, end, linear in _normalise_segment(segment.group()):
+                norm_at = _add(pieces, parts, norm, norm_at, base + start, base + end, linear)
         self.text = "".join(parts)
         if len(pieces) == 1 and pieces[0].linear and self.text == original:
             self._pieces = None

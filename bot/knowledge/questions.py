@@ -61,7 +61,11 @@ def _plain(text: str) -> str:
 
 def question_core(text: str) -> str:
     """The words of a question to search for: markup, greetings and the asking removed."""
-    core = _FILLER.sub(" ", _plain(text))
+    return _core_of_plain(_plain(text))
+
+
+def _core_of_plain(plain: str) -> str:
+    core = _FILLER.sub(" ", plain)
     core = _LONG_HIRAGANA.sub(" ", core.replace("?", " "))
     return _SPACES.sub(" ", core).strip(" 。、.,!")
 
@@ -72,4 +76,4 @@ def looks_like_question(text: str) -> bool:
     plain = _plain(text)
     if not _ASKING.search(plain):
         return False
-    return len(question_core(text)) >= MIN_CORE
+    return len(_core_of_plain(plain)) >= MIN_CORE

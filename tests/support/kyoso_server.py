@@ -18,7 +18,8 @@ from bot.clock import Clock, FixedClock
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.settings import Settings
 from handlers.deps import Deps
-from handlers.web import EVENTS_PATH, HttpServer, build_web_app
+from handlers.http_server import HttpServer
+from handlers.web import EVENTS_PATH, build_web_app
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
