@@ -172,11 +172,12 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> No
 
 def upgrade_database(database_url: str, *, clock: Clock) -> SyncResult:
     """Apply migrations, then bring the organisation master data up to date."""
-    from bot.migrate import upgrade  # Alembic loads only for the commands that migrate
+    from bot.migrate import is_up_to_date, upgrade
 
-    upgrade(database_url)
     engine = make_engine(database_url)
     try:
+        if not is_up_to_date(engine):  # Alembic loads only when there is something to apply
+            upgrade(database_url)
         with make_session_factory(engine).begin() as session:
             return sync_master_data(session, clock=clock)
     finally:
@@ -199,7 +200,7 @@ def open_database(database_url: str) -> SessionFactory:
 
     engine = make_engine(database_url)
     _opened_engines.append(engine)
-    if not is_up_to_date(engine, database_url):
+    if not is_up_to_date(engine):
         fail(
             "データベースが最新ではありません。`kyoso db upgrade` を実行してください。\n"
             "The database schema is not up to date: run `kyoso db upgrade`."
