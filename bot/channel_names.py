@@ -266,7 +266,8 @@ def fold(name: str) -> str:
     """A channel name as a member means it: widths, case, kana and separators folded."""
     text = unicodedata.normalize("NFKC", normalise(name).casefold())
     folded = "".join(_katakana(ch) for ch in text if ch not in _SEPARATORS)
-    return unicodedata.normalize("NFKC", folded)
+    # Trimmed again: a separator taken away may leave other whitespace at an end ("0\x1f_").
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 def similarity_key(name: str) -> str:

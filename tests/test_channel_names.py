@@ -224,6 +224,7 @@ def test_everything_the_name_check_accepts_slack_accepts(text: str) -> None:
 
 
 @given(TYPED)
+@example("0\x1f_")  # a separator at the end hid whitespace from the first trim
 def test_normalising_is_idempotent(text: str) -> None:
     assert normalise(normalise(text)) == normalise(text)
     assert fold(fold(text)) == fold(text)
