@@ -957,7 +957,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for sample in r.error_samples:
             print(f"  {r.app} round {r.round} error: {sample}")
-        if r.exit_code not in (0, None):
+        # uvicorn re-raises the SIGTERM it handled once it has stopped: -15 is a clean stop.
+        if r.exit_code not in (0, None, -signal.SIGTERM):
             print(f"  {r.app} round {r.round}: server exited with {r.exit_code}")
     for app in args.apps:
         findings: Counter[str] = Counter()
