@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 
 import handlers
 from bot import cli
-from bot.cli.wiring import Wiring
+from bot.cli.wiring import PortUnavailable, Wiring
 from bot.clock import Clock, SystemClock
 from bot.db import SessionFactory, engine_of, make_engine, make_session_factory
 from bot.gateway import admin_client_for, bot_client_for, build_gateway
@@ -200,6 +200,10 @@ class _Server:
 
     def serve(self) -> None:
         settings = self.kyoso.deps.settings
+        # Before anything starts: a port in use gets a clear message, not a traceback.
+        port = settings.web_port if settings.socket_mode else settings.port
+        if port is not None:
+            _check_listenable(settings.host, port)
         if not settings.socket_mode and settings.http_server == "granian":
             _serve_with_granian(self.kyoso)  # the worker process runs what is below
             return
@@ -292,6 +296,19 @@ def _granian_worker_app() -> WSGIApplication:
     # its finalizers then (atexit handlers do not run in a forked child).
     multiprocessing.util.Finalize(web, stop, exitpriority=10)
     return web
+
+
+def _check_listenable(host: str, port: int) -> None:
+    """Raise PortUnavailable (a clear message from `kyoso run`) when HOST:PORT is taken."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise PortUnavailable(host, port, exc.strerror or str(exc)) from exc
 
 
 def _serve_http(bolt: App, deps: Deps) -> None:

@@ -210,6 +210,31 @@ def test_run_serves_pages_beside_slack_and_finishes_the_work_on_stop(
     assert seen is not None and str(seen).startswith("2026-11-30")  # ts 1796000000 in UTC
 
 
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_run_on_a_port_in_use_explains_and_exits_2(
+    tmp_path: Path, emulator: SlackEmulator, server: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _kyoso(
+            tmp_path,
+            "run",
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=emulator.api_url,
+            DATABASE_URL="sqlite:///kyoso.db",
+            HOST="127.0.0.1",
+            PORT=str(port),
+            KYOSO_HTTP_SERVER=server,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"127.0.0.1:{port} で待ち受けできません" in result.stderr
+    assert "check HOST and PORT" in result.stderr
+
+
 def test_doctor_reports_capabilities_with_a_bot_token_alone(
     tmp_path: Path, emulator: SlackEmulator
 ) -> None:

@@ -16,6 +16,7 @@ from bot.cli.common import (
     upgrade_database,
     wiring_of,
 )
+from bot.cli.wiring import PortUnavailable
 from bot.knowledge.embedding import EmbeddingUnavailable, ModelFolderIncomplete
 
 
@@ -57,5 +58,12 @@ def _run(args: argparse.Namespace) -> int:
             f"Slack（{settings.slack_api_url}）に接続できませんでした。ネットワークと SLACK_API_URL を確認してください。\n"
             f"Could not reach Slack at {settings.slack_api_url}; check the network and SLACK_API_URL. ({exc})"
         )
-    server.serve()
+    try:
+        server.serve()
+    except PortUnavailable as exc:
+        fail(
+            f"{exc.host}:{exc.port} で待ち受けできません（使用中か権限がありません）。HOST と PORT を確認してください。\n"
+            f"Cannot listen on {exc.host}:{exc.port} (in use or not allowed); check HOST and PORT."
+            f" ({exc.reason})"
+        )
     return 0

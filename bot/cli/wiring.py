@@ -16,9 +16,20 @@ from bot.db import SessionFactory
 from bot.settings import Settings
 
 
+class PortUnavailable(Exception):
+    """The HTTP server could not listen where the settings say (in use, not allowed)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+
+
 class Server(Protocol):
     def serve(self) -> None:
-        """Serve Slack until SIGTERM or SIGINT, then finish what is under way."""
+        """Serve Slack until SIGTERM or SIGINT, then finish what is under way; raises
+        PortUnavailable when it cannot listen."""
 
 
 class StartServer(Protocol):
