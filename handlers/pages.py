@@ -9,10 +9,12 @@ from handlers import registration
 from handlers.deps import Deps
 from handlers.registration.csrf import CsrfTokens
 from handlers.transfers import move_page
+from handlers.web import MAX_REQUEST_BYTES
 
 
 def build_pages(deps: Deps) -> Flask:
     web = Flask("kyoso")
+    web.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES  # also for bodies sent without a length
     secret = deps.settings.slack_signing_secret
     registration.register(web, deps)
     # Without a signing secret (Socket Mode) the key is random: forms outlive no restart.

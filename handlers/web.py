@@ -31,14 +31,16 @@ HEALTH_PATH = "/healthz"
 # Where the Flask pages live; anything else is answered 404 without loading them.
 PAGE_PREFIXES = ("/apply", "/move/")
 
-# The most any path of Kyoso accepts: the servers refuse a larger declared body from the
-# headers, before reading it.
+# The most any path of Kyoso accepts: a larger declared body is refused from the headers,
+# before it is read, whatever the server (waitress also refuses it itself; granian does not).
 MAX_REQUEST_BYTES = 2 * MAX_BODY_BYTES
 
 # Headers Bolt reads as instructions to itself (lazy listener re-runs): never from outside.
 _BOLT_INTERNAL_HEADER = "x-slack-bolt-"
 _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
+_HEALTHY = json.dumps({"status": "ok", "database": "ok"}).encode()
+_UNHEALTHY = json.dumps({"status": "unavailable", "database": "error"}).encode()
 
 
 def build_web_app(bolt: App, deps: Deps) -> WSGIApplication:
@@ -67,6 +69,9 @@ class KyosoWeb:
         self._pages_lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        declared = _content_length(environ)
+        if declared is not None and declared > MAX_REQUEST_BYTES:
+            return _answer(start_response, 413, _REFUSAL_TEXT[413], _TEXT)
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and self._slack is not None:
@@ -87,10 +92,8 @@ class KyosoWeb:
                 session.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             log.error("health check: database unavailable: %s", exc)
-            body = json.dumps({"status": "unavailable", "database": "error"}).encode()
-            return _answer(start_response, 503, body, _JSON)
-        body = json.dumps({"status": "ok", "database": "ok"}).encode()
-        return _answer(start_response, 200, body, _JSON)
+            return _answer(start_response, 503, _UNHEALTHY, _JSON)
+        return _answer(start_response, 200, _HEALTHY, _JSON)
 
     def _pages_app(self) -> WSGIApplication:
         # Flask, Jinja and the pages' modules load on the first page request, not at start.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from handlers.web import MAX_REQUEST_BYTES
 from tests.support.kyoso_server import SIGNING_SECRET, wait_for
 from tests.support.slack_emulator import SlackEmulator
 from tests.support.slack_sender import SlackSender
@@ -196,6 +198,14 @@ def test_run_serves_pages_beside_slack_and_finishes_the_work_on_stop(
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(base + "/wp-login.php")
         assert missing.value.code == 404
+        # A body declared over the limit is refused from the headers, on either server.
+        huge = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=10)
+        huge.putrequest("POST", "/apply")
+        huge.putheader("Content-Type", "application/x-www-form-urlencoded")
+        huge.putheader("Content-Length", str(MAX_REQUEST_BYTES + 1))
+        huge.endheaders()
+        assert huge.getresponse().status == 413
+        huge.close()
         sender = SlackSender(base + "/slack/events", SIGNING_SECRET, emulator)
         message = {"type": "message", "user": "U0JA", "text": "おはようございます", "ts": ts}
         assert (
