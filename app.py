@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
 import handlers
 from bot import cli
@@ -219,7 +220,11 @@ class _Server:
 
 def _start_work(kyoso: Kyoso) -> Callable[[], None]:
     """The scheduler and the background workers; returns what stops them."""
-    elections = _start_scheduler(kyoso.deps.settings, _job_context(kyoso.deps))
+    settings = kyoso.deps.settings
+    # Renewals get their own engine: a pool busy with requests must not make the leader miss
+    # one. Engines connect lazily: with the scheduler off it never opens a connection.
+    lease_engine = make_engine(settings.database_url)
+    elections = _start_scheduler(settings, _job_context(kyoso.deps), lease_engine)
     kyoso.start_background_work()
     # Everything built at start-up lives as long as the process: keep it out of the
     # collector's full passes, which otherwise stall requests in bursts under load.
@@ -228,6 +233,7 @@ def _start_work(kyoso: Kyoso) -> Callable[[], None]:
     def stop() -> None:
         if elections is not None:
             elections.stop()
+        lease_engine.dispose()
         kyoso.close()
 
     return stop
@@ -237,14 +243,15 @@ def _start_server(settings: Settings, *, session_factory: SessionFactory, clock:
     return _Server(create_app(settings, session_factory=session_factory, clock=clock))
 
 
-def _start_scheduler(settings: Settings, context: JobContext) -> LeaderElectedScheduler | None:
+def _start_scheduler(
+    settings: Settings, context: JobContext, lease_engine: Engine
+) -> LeaderElectedScheduler | None:
     if not settings.scheduler_enabled:
         log.info("scheduler disabled by KYOSO_SCHEDULER_ENABLED")
         return None
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    # Renewals get their own engine: a pool busy with requests must not make the leader miss one.
     lease = Lease(
-        session_factory=make_session_factory(make_engine(settings.database_url)),
+        session_factory=make_session_factory(lease_engine),
         holder=holder,
         ttl=timedelta(seconds=settings.scheduler_lease_seconds),
     )
