@@ -120,10 +120,16 @@ def _compose(
     user_id: str = SECRETARY,
 ) -> dict[str, Any]:
     """The secretariat opens the modal and submits it; the confirmation it is shown."""
+
+    def confirmations() -> list[dict[str, Any]]:
+        return [m for m in emulator.dm_messages(SECRETARY) if "人に送ります" in m["text"]]
+
+    # Wait for this compose's own modal and confirmation, not an earlier one already there.
+    views_before, confirmations_before = len(emulator.opened_views()), len(confirmations())
     assert (
         slack.command("/kyoso", "announce", user_id=SECRETARY, channel_id="C0REVIEW").status == 200
     )
-    form = wait_for(lambda: emulator.opened_views())[-1]
+    form = wait_for(lambda: emulator.opened_views()[views_before:])[-1]
     assert form["callback_id"] == ids.ANNOUNCE_MODAL
     answer = slack.view_submission(
         ids.ANNOUNCE_MODAL,
@@ -133,9 +139,7 @@ def _compose(
         blocks=form["blocks"],
     )
     assert answer.status == 200
-    shown = wait_for(
-        lambda: [m for m in emulator.dm_messages(SECRETARY) if "人に送ります" in m["text"]]
-    )[-1]
+    shown = wait_for(lambda: confirmations()[confirmations_before:])[-1]
     return {**shown, "channel": emulator.im_channel_id(SECRETARY)}
 
 
