@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import select
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -32,14 +34,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
         **kwargs,
     )
+    event.listen(engine.pool, "checkout", _refuse_closed_by_server)
+    return engine
+
+
+def _refuse_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has closed (a restart, an idle timeout, a terminated
+    backend) is replaced before use. An idle connection has nothing to read unless the
+    server ended it, so a readable socket is the sign: no round trip per checkout, where
+    `pool_pre_ping` costs one."""
+    if dbapi_connection.closed:
+        raise DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,6 +82,27 @@ def insert_for(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
     name = session.get_bind().dialect.name
     return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+_INSERTS_OR_SKIPS: dict[tuple[str, str, tuple[str, ...], str], Any] = {}
+
+
+def insert_or_skip(session: Session, table: Table, *, unique: Sequence[str], returning: str) -> Any:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING RETURNING returning`, built once per dialect
+    and executed with parameters: a statement built with its values each time costs more
+    Python than the round trip on the hot paths (an event's claim, a detection)."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table.name, tuple(unique), returning)
+    statement = _INSERTS_OR_SKIPS.get(key)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = _INSERTS_OR_SKIPS.setdefault(
+            key,
+            insert(table)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(table.c[returning]),
+        )
+    return statement
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.clock import Clock
-from bot.db import insert_for
+from bot.db import insert_or_skip
 from models import ProcessedEvent, SeenRequest
 
 # Slack's last retry comes about 5 minutes after the first delivery; keep ids far longer.
@@ -51,14 +51,10 @@ def prune_seen_requests(session: Session, *, clock: Clock) -> int:
 
 def _first_time(session: Session, unique: InstrumentedAttribute[str], /, **values: Any) -> bool:
     """Insert the row unless its `unique` column's value is taken; True when this call did."""
-    statement = (
-        insert_for(session)(unique.class_)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[unique.key])
-        .returning(unique)
-    )
+    table = unique.class_.__table__
+    statement = insert_or_skip(session, table, unique=[unique.key], returning=unique.key)
     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
-    return session.execute(statement).first() is not None
+    return session.connection().execute(statement, values).first() is not None
 
 
 def _prune(session: Session, stamp: InstrumentedAttribute[datetime], before: datetime) -> int:

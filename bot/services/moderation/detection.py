@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.db import insert_for
+from bot.db import insert_or_skip
 from bot.detectors import Finding, Severity, scan, scan_file_name
 from bot.domain.moderation import OPEN_STATUSES, DetectorWarning
 from bot.services import audit
@@ -26,6 +26,17 @@ from bot.services.moderation.cases import SYSTEM_ACTOR, TARGET_TYPE, Opened, Rep
 from bot.services.moderation.privacy import safe_excerpt
 from bot.services.moderation.reports import file_names
 from models import CaseSource, Detection
+
+_DETECTIONS: Table = Detection.__table__  # type: ignore[assignment]
+# Built once: executed with parameters on every warning.
+_MARK_WARNED = (
+    update(_DETECTIONS)
+    .where(
+        _DETECTIONS.c.channel_id == bindparam("channel"),
+        _DETECTIONS.c.message_ts == bindparam("ts"),
+    )
+    .values(warned_at=bindparam("at"))
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,20 +287,18 @@ def record_detection(
     details: dict[str, Any] | None = None,
 ) -> bool:
     """Kinds found in a message (never values), once per message: False if already there."""
-    added = session.execute(
-        insert_for(session)(Detection)
-        .values(
-            channel_id=channel_id,
-            message_ts=message_ts,
-            user_id=user_id,
-            kinds=list(kinds),
-            details=details,
-            created_at=clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["channel_id", "message_ts"])
-        .returning(Detection.id)
-    ).first()
-    return added is not None
+    statement = insert_or_skip(
+        session, _DETECTIONS, unique=["channel_id", "message_ts"], returning="id"
+    )
+    values = {
+        "channel_id": channel_id,
+        "message_ts": message_ts,
+        "user_id": user_id,
+        "kinds": list(kinds),
+        "details": details,
+        "created_at": clock.now(),
+    }
+    return session.connection().execute(statement, values).first() is not None
 
 
 def warning_owed(session: Session, channel_id: str, message_ts: str) -> bool:
@@ -303,10 +312,8 @@ def warning_owed(session: Session, channel_id: str, message_ts: str) -> bool:
 
 
 def mark_warned(session: Session, *, clock: Clock, channel_id: str, message_ts: str) -> None:
-    session.execute(
-        update(Detection)
-        .where(Detection.channel_id == channel_id, Detection.message_ts == message_ts)
-        .values(warned_at=clock.now())
+    session.connection().execute(
+        _MARK_WARNED, {"channel": channel_id, "ts": message_ts, "at": clock.now()}
     )
 
 
