@@ -66,6 +66,11 @@ def find(session: Session, slack_user_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.slack_user_id == slack_user_id))
 
 
+def locale_of(session: Session, slack_user_id: str) -> str | None:
+    """The member's chosen language, if any: one column, not the member and its roles."""
+    return session.scalar(select(Member.locale).where(Member.slack_user_id == slack_user_id))
+
+
 def record_join(session: Session, *, clock: Clock, user: SlackUser) -> Member:
     """Create or refresh the member for a Slack user who joined the workspace."""
     now = clock.now()
