@@ -9,6 +9,7 @@ emu.stop()
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import email.parser
 import email.policy
@@ -61,6 +62,8 @@ DEFAULT_BOT_SCOPES = (
 
 # Slack lets a response_url be used 5 times within 30 minutes.
 RESPONSE_URL_MAX_USES = 5
+# A kept-alive connection idle this long is closed by the emulator, as Slack closes idle ones.
+IDLE_CONNECTION_SECONDS = 30
 
 
 @dataclass
@@ -184,9 +187,21 @@ def _parse_request(query: str, content_type: str, body: bytes) -> tuple[dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # As Slack: connections stay open between calls, and idle ones are closed after a while.
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_CONNECTION_SECONDS
+    disable_nagle_algorithm = True  # headers and body leave at once on a kept connection
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.emulator._connection_opened(self.connection)
+
+    def finish(self) -> None:
+        self.server.emulator._connection_closed(self.connection)
+        super().finish()
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -204,7 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         parts = urlsplit(self.path)
         if parts.path.startswith("/socket-mode/"):
+            self.connection.settimeout(None)  # a WebSocket is not an idle HTTP connection
             emu.socket_mode.serve(self, parts.path.rsplit("/", 1)[1])  # until the socket closes
+            self.close_connection = True
             return
         body = self._body()
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -293,6 +310,9 @@ class SlackEmulator:
         self._response_urls: set[str] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.connections_opened = 0  # TCP connections accepted, kept alive or not
+        self._open_connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         self.socket_mode = SocketModeHub(self.state)
         if include_slackbot:
             # Slack lists Slackbot among members, with is_bot false.
@@ -333,12 +353,31 @@ class SlackEmulator:
         if self._server is None:
             return
         self.socket_mode.close_all()
+        self.close_connections()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
+
+    def close_connections(self) -> None:
+        """Close every open connection, as Slack does with idle ones (or a load balancer
+        restarting): a client must open a new one for its next call."""
+        with self._connections_lock:
+            open_now = list(self._open_connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # already gone
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def _connection_opened(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self.connections_opened += 1
+            self._open_connections.add(connection)
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._open_connections.discard(connection)
 
     def __enter__(self) -> SlackEmulator:
         return self.start()
