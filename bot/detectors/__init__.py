@@ -95,7 +95,7 @@ def scan(text: str) -> list[Finding]:
 
 # A message is scanned at intake (does it need the inbox?) and again by the moderation listener
 # moments later: the second scan of the same text is a lookup. Findings are immutable.
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=2048)
 def _scan_recent(text: str) -> tuple[Finding, ...]:
     return tuple(_guarded_scan(text, file_name=False))
 
