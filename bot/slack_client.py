@@ -85,9 +85,7 @@ class KeepAliveWebClient(WebClient):
             # A forked worker (granian's) must not share its parent's sockets.
             self._local, self._pid = threading.local(), os.getpid()
         key = (target.scheme, target.netloc)
-        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
-            "connections", {}
-        )
+        pool: _Connections = self._local.__dict__.setdefault("connections", _Connections())
         connection = pool.get(key)
         if connection is not None and not _closed_by_server(connection):
             return connection
@@ -111,6 +109,15 @@ class KeepAliveWebClient(WebClient):
         pool = self._local.__dict__.get("connections", {})
         connection = pool.pop((target.scheme, target.netloc), None)
         if connection is not None:
+            connection.close()
+
+
+class _Connections(dict[tuple[str, str], http.client.HTTPConnection]):
+    """One thread's kept connections, closed when the thread ends or the client goes (its
+    thread-local storage is dropped then), not left for the garbage collector to find open."""
+
+    def __del__(self) -> None:
+        for connection in self.values():
             connection.close()
 
 

@@ -3,13 +3,16 @@ and reads failures exactly as slack_sdk's own transport does."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import warnings
 
 import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import make_web_client
 from bot.slack_errors import SLACK_CALL_ERRORS, classify
+from tests.support.kyoso_server import wait_for
 from tests.support.slack_emulator import SlackEmulator
 
 
@@ -47,6 +50,22 @@ def test_each_thread_has_its_own_connection(emulator: SlackEmulator, channel: st
     assert not failures
     assert len(emulator.messages(channel)) == 40
     assert emulator.connections_opened - before == 4
+
+
+def test_a_threads_connection_is_closed_when_the_thread_ends(
+    emulator: SlackEmulator, channel: str
+) -> None:
+    client = make_web_client("xoxb-test", emulator.api_url)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=lambda: client.chat_postMessage(channel=channel, text="…"))
+        thread.start()
+        thread.join()
+        gc.collect()
+        assert wait_for(lambda: emulator.open_connections == 0)
+    # Closed by Kyoso, not found open by the garbage collector.
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
+    assert len(emulator.messages(channel)) == 1
 
 
 def test_a_connection_slack_closed_while_idle_is_replaced_without_a_second_call(

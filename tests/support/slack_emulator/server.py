@@ -370,6 +370,11 @@ class SlackEmulator:
             with contextlib.suppress(OSError):  # already gone
                 connection.shutdown(socket.SHUT_RDWR)
 
+    @property
+    def open_connections(self) -> int:
+        with self._connections_lock:
+            return len(self._open_connections)
+
     def _connection_opened(self, connection: socket.socket) -> None:
         with self._connections_lock:
             self.connections_opened += 1
