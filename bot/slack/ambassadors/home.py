@@ -10,13 +10,11 @@ bookkeeping. Log lines name no text."""
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.expiring import ExpiringCache
 from bot.i18n import Language, t
 from bot.knowledge.questions import looks_like_question
 from bot.services.activity import slack_ts_to_datetime
@@ -35,8 +33,9 @@ _OWN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 class AmbassadorHomeSlack(SlackAdapter):
     def __init__(self, wiring: SlackWiring) -> None:
         super().__init__(wiring)
-        self._lock = threading.Lock()
-        self._prefectures: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._prefectures: ExpiringCache[str, str | None] = ExpiringCache(
+            ttl_seconds=CHANNEL_TTL_SECONDS, max_entries=CHANNELS_KEPT
+        )
 
     def send_csv(self, user_id: str, export: OutreachCsv, language: Language) -> None:
         """The CSV as a file in the member's DM."""
@@ -87,19 +86,11 @@ class AmbassadorHomeSlack(SlackAdapter):
             log.warning("regional question in %s not recorded: %s", channel_id, type(exc).__name__)
 
     def _prefecture(self, channel_id: str) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            known = self._prefectures.get(channel_id)
-            if known is not None and known[0] > now:
-                return known[1]
-        with self._session_factory() as session:
-            prefecture = regional_prefecture(session, channel_id)
-        with self._lock:
-            self._prefectures[channel_id] = (now + CHANNEL_TTL_SECONDS, prefecture)
-            self._prefectures.move_to_end(channel_id)
-            while len(self._prefectures) > CHANNELS_KEPT:
-                self._prefectures.popitem(last=False)
-        return prefecture
+        def load() -> str | None:
+            with self._session_factory() as session:
+                return regional_prefecture(session, channel_id)
+
+        return self._prefectures.get(channel_id, load)
 
 
 def _member_message(event: dict[str, Any]) -> tuple[str, str, str | None, str] | None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from typing import Any
 
+from bot.expiring import ExpiringCache
 from bot.knowledge.questions import looks_like_question, question_core
 from bot.services.knowledge import channel_choices, lookup
 from bot.services.knowledge.engine import KnowledgeEngine
@@ -41,7 +41,9 @@ class SuggestSlack(SlackAdapter):
         # answer, which a meaning-only neighbour (coverage 0) never passes anyway.
         self._engine = KnowledgeEngine()
         self._lock = threading.Lock()
-        self._choices: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+        self._choices: ExpiringCache[str, bool] = ExpiringCache(
+            ttl_seconds=CHOICE_TTL_SECONDS, max_entries=CHOICES_KEPT
+        )
         self._handled: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -53,8 +55,7 @@ class SuggestSlack(SlackAdapter):
 
     def forget_choice(self, channel_id: str) -> None:
         """A facilitator switched the channel's suggestions: heed it at once in this process."""
-        with self._lock:
-            self._choices.pop(channel_id, None)
+        self._choices.forget(channel_id)
 
     def _consider(self, event: dict[str, Any]) -> None:
         asked = _question(event)
@@ -88,19 +89,11 @@ class SuggestSlack(SlackAdapter):
         log.info("suggested %d past answer(s) in %s", len(hits), channel_id)
 
     def _suggests(self, channel_id: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            known = self._choices.get(channel_id)
-            if known is not None and known[0] > now:
-                return known[1]
-        with self._session_factory() as session:
-            suggest = channel_choices.choice(session, channel_id).suggest
-        with self._lock:
-            self._choices[channel_id] = (now + CHOICE_TTL_SECONDS, suggest)
-            self._choices.move_to_end(channel_id)
-            while len(self._choices) > CHOICES_KEPT:
-                self._choices.popitem(last=False)
-        return suggest
+        def load() -> bool:
+            with self._session_factory() as session:
+                return channel_choices.choice(session, channel_id).suggest
+
+        return self._choices.get(channel_id, load)
 
     def _first_time(self, channel_id: str, ts: str) -> bool:
         key = (channel_id, ts)
