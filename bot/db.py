@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import select
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from bot.idle_sockets import closed_by_peer
 
 
 def normalise_database_url(url: str) -> str:
@@ -47,14 +48,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def _refuse_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """A pooled connection the server has closed (a restart, an idle timeout, a terminated
-    backend) is replaced before use. An idle connection has nothing to read unless the
-    server ended it, so a readable socket is the sign: no round trip per checkout, where
-    `pool_pre_ping` costs one."""
+    backend) is replaced before use, without the round trip `pool_pre_ping` costs."""
     if dbapi_connection.closed:
         raise DisconnectionError("the connection is closed")
-    poller = select.poll()
-    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
-    if poller.poll(0):
+    if closed_by_peer(dbapi_connection):
         raise DisconnectionError("the server closed the connection")
 
 
@@ -91,14 +88,12 @@ def insert_or_skip(session: Session, table: Table, *, unique: Sequence[str], ret
     """`INSERT … ON CONFLICT (unique) DO NOTHING RETURNING returning`, built once per dialect
     and executed with parameters: a statement built with its values each time costs more
     Python than the round trip on the hot paths (an event's claim, a detection)."""
-    dialect = session.get_bind().dialect.name
-    key = (dialect, table.name, tuple(unique), returning)
+    key = (session.get_bind().dialect.name, table.name, tuple(unique), returning)
     statement = _INSERTS_OR_SKIPS.get(key)
     if statement is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = _INSERTS_OR_SKIPS.setdefault(
             key,
-            insert(table)
+            insert_for(session)(table)
             .on_conflict_do_nothing(index_elements=list(unique))
             .returning(table.c[returning]),
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import io
 import os
-import select
 import threading
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -19,6 +18,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+from bot.idle_sockets import closed_by_peer
 
 # Each handler sleeps in the calling thread: never call Slack before an ack.
 MAX_RETRIES = 3
@@ -122,11 +123,5 @@ class _Connections(dict[tuple[str, str], http.client.HTTPConnection]):
 
 
 def _closed_by_server(connection: http.client.HTTPConnection) -> bool:
-    """An idle kept connection has nothing to read unless the server closed it (Slack's idle
-    timeout): such a connection is replaced before a request is written to it."""
-    sock = connection.sock
-    if sock is None:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
-    return bool(poller.poll(0))
+    """Slack's idle timeout ended it: replaced before a request is written to it."""
+    return connection.sock is None or closed_by_peer(connection.sock)
