@@ -725,10 +725,10 @@ def run_round(app: str, number: int, args: argparse.Namespace, ctx: dict[str, An
         with paused_gc():
             drive(port, secret, [prime, warmup, measured], args.connections, server.cpu_seconds)
             settle(server)
-            paced_cpu = server.cpu_seconds()
+            cpu_before_paced = server.cpu_seconds()
             drive_paced(port, secret, paced, args.rate, args.paced_connections)
             settle(server)
-            paced_cpu = server.cpu_seconds() - paced_cpu
+            paced_cpu = server.cpu_seconds() - cpu_before_paced
             drive(port, secret, [helps], 1)
         after = server.memory_mb()
         if app == "full":
